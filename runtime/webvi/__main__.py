@@ -1,0 +1,5 @@
+import sys
+
+from webvi.cli import main
+
+sys.exit(main())

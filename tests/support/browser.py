@@ -1,0 +1,48 @@
+"""Browser helpers: wait for the webvi boot and run Python in the page's Pyodide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page
+
+BOOT_TIMEOUT_MS = 120_000
+BOOT_DONE = "html[data-webvi-state=ready], html[data-webvi-state=failed]"
+
+
+def wait_for_boot(page: Page) -> str:
+    """Wait until the loader reports ready or failed; return that state.
+
+    Waits on the DOM, because `wait_for_function` evaluates a string, which a strict CSP
+    blocks.
+    """
+    page.wait_for_selector(BOOT_DONE, state="attached", timeout=BOOT_TIMEOUT_MS)
+    return page.evaluate("document.documentElement.dataset.webviState")
+
+
+def boot_page(page: Page, url: str) -> None:
+    """Open url and wait for the webvi runtime to be ready, failing with the page's error."""
+    page.goto(url)
+    state = wait_for_boot(page)
+    if state != "ready":
+        raise AssertionError(f"the page at {url} failed to boot: {page.inner_text('[data-webvi-error]')}")
+
+
+def run_python(page: Page, code: str) -> Any:
+    """Run Python code in the page's Pyodide and return its last expression, converted to JS.
+
+    The result passes through `toJs` so that dicts and lists come back as plain values.
+    """
+    return page.evaluate(
+        """async (code) => {
+            const { pyodide } = await window.webvi.ready;
+            const result = await pyodide.runPythonAsync(code);
+            if (result && typeof result.toJs === "function") {
+                const value = result.toJs({ dict_converter: Object.fromEntries });
+                result.destroy();
+                return value;
+            }
+            return result;
+        }""",
+        code,
+    )

@@ -1,0 +1,218 @@
+// Boots the webvi runtime in a page: starts Pyodide from this site, installs the webvi
+// wheel and imports webvi. It is an external module script, so
+// that pages work under `Content-Security-Policy: default-src 'self'; script-src 'self'
+// 'wasm-unsafe-eval'`.
+//
+// While it works it updates the page's boot section (elements marked data-webvi-progress,
+// data-webvi-status and data-webvi-error), and it sets data-webvi-state on <html> to
+// "loading", "ready" or "failed" so that tests and host pages can wait on the DOM.
+// window.webvi.ready resolves to {pyodide, version, bootMs} or rejects with the error
+// shown on the page.
+
+const SITE_URL = new URL("./", import.meta.url);
+const MANIFEST_URL = new URL("webvi-site.json", SITE_URL);
+const PYODIDE_URL = new URL("pyodide/", SITE_URL);
+
+// Each step names what is loading; `until` is the progress bar value when it is done.
+const STEPS = {
+  support: { until: 1, text: "Checking WebAssembly support" },
+  manifest: { until: 5, text: "Reading the site manifest" },
+  pyodide: { until: 70, text: "Starting Pyodide (WebAssembly runtime and Python standard library)" },
+  webvi: { until: 90, text: "Installing webvi" },
+  runtime: { until: 100, text: "Starting the webvi runtime" },
+};
+
+const HINTS = {
+  support: "Use a current Chrome, Edge, Firefox or Safari, and check that WebAssembly is not turned off by a browser policy.",
+  manifest: "Check that the site was built with `python build.py` and that the page is served from it.",
+  pyodide:
+    "Check that dist/pyodide/ holds every core file (run `python build.py` again) and that the " +
+    "server sends .wasm files as application/wasm and .mjs files as text/javascript.",
+  webvi: "Check that dist/wheels/ holds the webvi wheel named in webvi-site.json (run `python build.py` again).",
+  runtime: "This is a bug in webvi; the browser console has the Python traceback.",
+};
+
+class BootError extends Error {
+  constructor(step, cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`Could not complete "${STEPS[step].text}": ${firstLines(detail, 6)}\n${HINTS[step]}`, { cause });
+    this.name = "BootError";
+    this.step = step;
+  }
+}
+
+function firstLines(text, count) {
+  const lines = text.trim().split("\n");
+  return lines.length <= count ? lines.join("\n") : [...lines.slice(0, count), "…"].join("\n");
+}
+
+function bootElements() {
+  return {
+    progress: document.querySelectorAll("[data-webvi-progress]"),
+    status: document.querySelectorAll("[data-webvi-status]"),
+    error: document.querySelectorAll("[data-webvi-error]"),
+  };
+}
+
+function showStep(step, done) {
+  const { progress, status } = bootElements();
+  const value = done ? STEPS[step].until : previousUntil(step);
+  for (const bar of progress) bar.value = value;
+  for (const line of status) line.textContent = done ? "" : `${STEPS[step].text}…`;
+}
+
+function previousUntil(step) {
+  const names = Object.keys(STEPS);
+  const index = names.indexOf(step);
+  return index === 0 ? 0 : STEPS[names[index - 1]].until;
+}
+
+function showFailure(error) {
+  const { status, error: alerts } = bootElements();
+  for (const line of status) line.textContent = "The webvi runtime could not start.";
+  for (const alert of alerts) {
+    alert.textContent = error.message; // textContent: never interpreted as HTML
+    alert.hidden = false;
+  }
+  document.documentElement.dataset.webviState = "failed";
+}
+
+function showReady(version) {
+  const { progress, status } = bootElements();
+  for (const bar of progress) bar.value = 100;
+  for (const line of status) line.textContent = `webvi ${version} is ready.`;
+  document.documentElement.dataset.webviState = "ready";
+  document.documentElement.dataset.webviVersion = version;
+}
+
+async function step(name, work) {
+  showStep(name, false);
+  try {
+    const result = await work();
+    performance.mark(`webvi:${name}`);
+    showStep(name, true);
+    return result;
+  } catch (cause) {
+    throw new BootError(name, cause);
+  }
+}
+
+async function fetchManifest() {
+  const response = await fetch(MANIFEST_URL, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`${MANIFEST_URL} returned HTTP ${response.status}`);
+  return response.json();
+}
+
+// Pyodide 314 does not reject loadPyodide() when its WebAssembly module fails to
+// download or compile: it logs the error with console.warn and never settles. The loader
+// therefore checks the core files itself and watches for that warning.
+const CORE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+const WASM_FAILURE_WARNING = "wasm instantiation failed!";
+
+async function startPyodide() {
+  const wasmFailure = watchWasmFailure();
+  try {
+    return await Promise.race([loadPyodideFromSite(), checkCoreFiles(), wasmFailure.promise]);
+  } finally {
+    wasmFailure.stop();
+  }
+}
+
+async function loadPyodideFromSite() {
+  const { loadPyodide } = await import(new URL("pyodide.mjs", PYODIDE_URL).href);
+  return loadPyodide({ indexURL: PYODIDE_URL.href, checkAPIVersion: true });
+}
+
+// Rejects when a core file is missing or the wasm file has the wrong MIME type; otherwise
+// it never settles, so that it can race with loadPyodide().
+async function checkCoreFiles() {
+  const checks = CORE_FILES.map(async (name) => {
+    const url = new URL(name, PYODIDE_URL);
+    const response = await fetch(url, { method: "HEAD", cache: "no-store" });
+    if (response.status === 404 || response.status === 410) {
+      throw new Error(`${url} is missing (HTTP ${response.status}).`);
+    }
+    const type = response.headers.get("Content-Type");
+    if (name.endsWith(".wasm") && response.ok && type && !type.startsWith("application/wasm")) {
+      throw new Error(`the server sends ${url} as "${type}"; it must send "application/wasm".`);
+    }
+  });
+  await Promise.all(checks);
+  return new Promise(() => {});
+}
+
+function watchWasmFailure() {
+  const originalWarn = console.warn;
+  let failed = false;
+  let reject;
+  const promise = new Promise((_, rejectPromise) => {
+    reject = rejectPromise;
+  });
+  console.warn = function (...args) {
+    originalWarn.apply(this, args);
+    if (args[0] === WASM_FAILURE_WARNING) {
+      failed = true;
+    } else if (failed) {
+      const cause = args[0] instanceof Error ? args[0].message : String(args[0]);
+      reject(new Error(`the WebAssembly module could not be compiled: ${cause}`));
+    }
+  };
+  return { promise, stop: () => (console.warn = originalWarn) };
+}
+
+// loadPackage() resolves even when a package fails to load; it reports the failure
+// through errorCallback only, so this turns that report into a rejection.
+async function installWheel(pyodide, url) {
+  const errors = [];
+  await pyodide.loadPackage(url.href, { messageCallback: () => {}, errorCallback: (text) => errors.push(text) });
+  if (errors.length > 0) throw new Error(errors.join("\n"));
+}
+
+function checkWebAssembly() {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+    throw new Error("this browser does not support WebAssembly, which webvi needs.");
+  }
+}
+
+async function boot() {
+  document.documentElement.dataset.webviState = "loading";
+  await step("support", checkWebAssembly);
+
+  // The manifest and Pyodide load side by side; each step reports its own failure.
+  const pyodideLoading = startPyodide();
+  pyodideLoading.catch(() => {}); // awaited below, once the manifest step is done
+  const manifest = await step("manifest", fetchManifest);
+  const pyodide = await step("pyodide", () => pyodideLoading);
+
+  // pyodide.loadPackage installs the wheel (with its dist-info) without importing
+  // micropip, whose import and resolver cost more than the rest of webvi's boot. The
+  // site still ships micropip in its lock file for pages that install more packages.
+  STEPS.webvi.text = `Installing webvi ${manifest.webvi}`;
+  await step("webvi", () => installWheel(pyodide, new URL(manifest.webvi_wheel, SITE_URL)));
+
+  const version = await step("runtime", () => {
+    const webvi = pyodide.pyimport("webvi");
+    try {
+      return webvi.__version__;
+    } finally {
+      webvi.destroy();
+    }
+  });
+
+  const bootMs = performance.now();
+  showReady(version);
+  return { pyodide, version, bootMs };
+}
+
+function start() {
+  const ready = boot().catch((error) => {
+    const shown = error instanceof BootError ? error : new BootError("runtime", error);
+    showFailure(shown);
+    console.error(shown.message, shown.cause);
+    throw shown;
+  });
+  ready.catch(() => {}); // the failure is on the page; an unhandled rejection adds nothing
+  return ready;
+}
+
+window.webvi = { ready: start() };
