@@ -91,7 +91,9 @@ def run_tool(command: list[str], cwd: Path, what: str, hint: str) -> None:
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         output = (result.stderr or result.stdout).strip()
-        tail = "\n".join(output.splitlines()[-15:])
+        # Node prints the minified source line of a failure; keep messages readable.
+        lines = [line if len(line) <= 300 else line[:300] + " …" for line in output.splitlines()[-15:]]
+        tail = "\n".join(lines)
         raise BuildError(
             f"{' '.join(command)} failed with exit code {result.returncode} while trying to "
             f"{what}.\n{tail}\n{hint}"
@@ -168,6 +170,10 @@ def download_locked_wheels(lock: dict, cache_dir: Path) -> dict[str, Wheel]:
             raise BuildError(f"Pyodide's lock file has no entry for {name}; the pinned Pyodide is not supported.")
         version = entry["version"]
         wheel = find_wheel(wheel_dir, name, version)
+        if wheel is not None and not cached_wheel_intact(wheel):
+            log(f"wheels: {wheel.path.name} in the cache is damaged, downloading it again")
+            wheel.path.unlink()
+            wheel = None
         if wheel is None:
             log(f"wheels: downloading {name}=={version} from PyPI")
             run_tool(
@@ -183,10 +189,22 @@ def download_locked_wheels(lock: dict, cache_dir: Path) -> dict[str, Wheel]:
             wheel = find_wheel(wheel_dir, name, version)
             if wheel is None:
                 raise BuildError(f"pip did not leave a pure-Python {name} {version} wheel in {wheel_dir}.")
+            record_wheel_hash(wheel)
         else:
             log(f"wheels: {wheel.path.name} is cached")
         wheels[name] = wheel
     return wheels
+
+
+def record_wheel_hash(wheel: Wheel) -> None:
+    """Store the hash of a downloaded wheel beside it, so that later builds can check it."""
+    wheel.path.with_name(wheel.path.name + ".sha256").write_text(wheel.sha256)
+
+
+def cached_wheel_intact(wheel: Wheel) -> bool:
+    """Whether a cached wheel still has the hash recorded when it was downloaded."""
+    recorded = wheel.path.with_name(wheel.path.name + ".sha256")
+    return recorded.is_file() and recorded.read_text().strip() == wheel.sha256
 
 
 def rewrite_lock(lock: dict, wheels: dict[str, Wheel]) -> dict:

@@ -21,7 +21,7 @@ pyodide.FS.mkdirTree("/wheels/out");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: inDir }, "/wheels/in");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: outDir }, "/wheels/out");
 
-const compiled = pyodide.runPython(`
+const COMPILE = `
 import base64, compileall, hashlib, io, pathlib, py_compile, sys, tempfile, zipfile
 
 def record_line(name, data):
@@ -54,5 +54,12 @@ counts = []
 for wheel in sorted(pathlib.Path("/wheels/in").glob("*.whl")):
     counts.append(f"{wheel.name}: {compile_wheel(wheel, pathlib.Path('/wheels/out') / wheel.name)} modules")
 f"Python {sys.version.split()[0]}; " + "; ".join(counts)
-`);
-console.log(compiled);
+`;
+
+try {
+  console.log(pyodide.runPython(COMPILE));
+} catch (error) {
+  // Print the Python traceback alone, not Node's excerpt of Pyodide's minified source.
+  console.error(error.message);
+  process.exit(1);
+}

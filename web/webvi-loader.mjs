@@ -34,16 +34,25 @@ const HINTS = {
 
 class BootError extends Error {
   constructor(step, cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    super(`Could not complete "${STEPS[step].text}": ${firstLines(detail, 6)}\n${HINTS[step]}`, { cause });
+    super(`Could not complete "${STEPS[step].text}": ${summarize(cause)}\n${HINTS[step]}`, { cause });
     this.name = "BootError";
     this.step = step;
   }
 }
 
-function firstLines(text, count) {
+// Returns a short text for any thrown value. A Python traceback ends with the exception,
+// so long texts keep their last lines.
+function summarize(cause) {
+  let text;
+  if (cause instanceof Error || typeof cause?.message === "string") {
+    text = cause.message;
+  } else if (cause !== null && typeof cause === "object") {
+    text = JSON.stringify(cause);
+  } else {
+    text = String(cause);
+  }
   const lines = text.trim().split("\n");
-  return lines.length <= count ? lines.join("\n") : [...lines.slice(0, count), "…"].join("\n");
+  return lines.length <= 6 ? lines.join("\n") : ["…", ...lines.slice(-4)].join("\n");
 }
 
 function bootElements() {
@@ -100,13 +109,19 @@ async function step(name, work) {
 async function fetchManifest() {
   const response = await fetch(MANIFEST_URL, { cache: "no-cache" });
   if (!response.ok) throw new Error(`${MANIFEST_URL} returned HTTP ${response.status}`);
-  return response.json();
+  const manifest = await response.json();
+  for (const field of ["webvi", "webvi_wheel", "pyodide"]) {
+    if (typeof manifest[field] !== "string" || manifest[field] === "") {
+      throw new Error(`${MANIFEST_URL} has no "${field}" field`);
+    }
+  }
+  return manifest;
 }
 
 // Pyodide 314 does not reject loadPyodide() when its WebAssembly module fails to
 // download or compile: it logs the error with console.warn and never settles. The loader
 // therefore checks the core files itself and watches for that warning.
-const CORE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+const CORE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
 const WASM_FAILURE_WARNING = "wasm instantiation failed!";
 
 async function startPyodide() {
@@ -176,6 +191,7 @@ function checkWebAssembly() {
 
 async function boot() {
   document.documentElement.dataset.webviState = "loading";
+  for (const notice of document.querySelectorAll("[data-webvi-stalled]")) notice.remove();
   await step("support", checkWebAssembly);
 
   // The manifest and Pyodide load side by side; each step reports its own failure.

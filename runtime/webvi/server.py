@@ -1,6 +1,6 @@
 """A static file server for a built webvi site, bound to loopback.
 
-It exists so that `webvi serve`, `webvi demo` and the tests serve the site the same way:
+It exists so that `webvi serve` and the tests serve the site the same way:
 with the MIME types Pyodide needs (`application/wasm`, `text/javascript` for `.mjs`), no
 caching (a rebuilt wheel keeps its file name), and optionally the strict CSP that webvi
 pages are written to satisfy.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -51,6 +52,14 @@ class SiteServer(http.server.ThreadingHTTPServer):
     """A threading HTTP server for a site directory; `url` is its root URL."""
 
     daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A browser that closes a page mid-download resets its connections; that is routine.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            log.debug("client %s closed the connection: %s", client_address[0], error)
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

@@ -103,6 +103,7 @@ def test_micropip_loads_from_rewritten_lock(booted_page: Page) -> None:
         ("pyodide/pyodide.asm.wasm", "Starting Pyodide"),
         ("pyodide/python_stdlib.zip", "Starting Pyodide"),
         ("pyodide/pyodide.mjs", "Starting Pyodide"),
+        ("pyodide/pyodide-lock.json", "Starting Pyodide"),
         ("webvi-site.json", "Reading the site manifest"),
         ("wheels", "Installing webvi"),
     ],
@@ -154,23 +155,50 @@ def test_csp_without_wasm_eval_shows_error(page: Page, dist_dir: Path) -> None:
     assert "could not be compiled" in error
 
 
-def test_wrong_wasm_mime_type_shows_error(page: Page, dist_dir: Path) -> None:
-    """A server that sends the wasm file as application/octet-stream is named in the error."""
+def static_site(directory: Path, mime_types: dict[str, str]):
+    """A WSGI app serving directory with the given MIME type per suffix (else octet-stream)."""
 
     @Request.application
-    def octet_stream_site(request: Request) -> Response:
-        path = (dist_dir / request.path.lstrip("/")).resolve()
+    def app(request: Request) -> Response:
+        path = (directory / request.path.lstrip("/")).resolve()
         if request.path == "/":
-            path = dist_dir / "index.html"
-        if not path.is_file() or not path.is_relative_to(dist_dir):
+            path = directory / "index.html"
+        if not path.is_file() or not path.is_relative_to(directory):
             return Response("not found", status=404)
-        types = {".html": "text/html", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json"}
-        return Response(path.read_bytes(), mimetype=types.get(path.suffix, "application/octet-stream"))
+        return Response(path.read_bytes(), mimetype=mime_types.get(path.suffix, "application/octet-stream"))
 
-    with wsgi_server(octet_stream_site) as server:
+    return app
+
+
+GOOD_TYPES = {".html": "text/html", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json"}
+
+
+def test_wrong_wasm_mime_type_shows_error(page: Page, dist_dir: Path) -> None:
+    """A server that sends the wasm file as application/octet-stream is named in the error."""
+    with wsgi_server(static_site(dist_dir, GOOD_TYPES)) as server:
         page.goto(server.url)
         state = wait_for_boot(page)
         error = page.inner_text("[data-webvi-error]")
 
     assert state == "failed"
     assert 'it must send "application/wasm"' in error
+
+
+def test_loader_that_never_starts_shows_notice(page: Page, dist_dir: Path) -> None:
+    """When the loader module cannot run (served as text/plain), CSS alone shows a notice."""
+    types = {**GOOD_TYPES, ".mjs": "text/plain", ".wasm": "application/wasm"}
+    with wsgi_server(static_site(dist_dir, types)) as server:
+        page.goto(server.url)
+        notice = page.locator("[data-webvi-stalled]")
+        notice.wait_for(state="visible", timeout=30_000)
+        text = notice.inner_text()
+        state = page.evaluate("document.documentElement.dataset.webviState")
+
+    assert "loader script did not start" in text
+    assert "text/javascript" in text
+    assert state is None
+
+
+def test_stalled_notice_hidden_after_boot(booted_page: Page) -> None:
+    """The loader removes the stalled-loader notice as soon as it starts."""
+    assert booted_page.locator("[data-webvi-stalled]").count() == 0
