@@ -103,7 +103,8 @@ def test_rewrite_lock_rejects_version_mismatch(tmp_path: Path) -> None:
 
 def test_locked_wheels_reuse_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("micropip", "packaging"):
-        make_wheel(tmp_path / "pypi", LOCK["packages"][name]["file_name"], name)
+        path = make_wheel(tmp_path / "pypi", LOCK["packages"][name]["file_name"], name)
+        build.record_wheel_hash(build.parse_wheel_name(path))
     forbid_tools(monkeypatch)
 
     wheels = build.download_locked_wheels(LOCK, tmp_path)
@@ -126,6 +127,24 @@ def test_locked_wheels_download_when_missing(tmp_path: Path, monkeypatch: pytest
 
     assert [command[-1] for command in commands] == ["micropip==0.11.1", "packaging==26.1"]
     assert all("--python-version" in command and "3.14" in command for command in commands)
+
+
+def test_damaged_cached_wheel_downloaded_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("micropip", "packaging"):
+        path = make_wheel(tmp_path / "pypi", LOCK["packages"][name]["file_name"], name)
+        build.record_wheel_hash(build.parse_wheel_name(path))
+    (tmp_path / "pypi" / "micropip-0.11.1-py3-none-any.whl").write_bytes(b"junk")
+    downloads = []
+
+    def fake_pip(command, cwd, what, hint):
+        downloads.append(command[-1])
+        make_wheel(tmp_path / "pypi", "micropip-0.11.1-py3-none-any.whl", "micropip")
+
+    monkeypatch.setattr(build, "run_tool", fake_pip)
+    wheels = build.download_locked_wheels(LOCK, tmp_path)
+
+    assert downloads == ["micropip==0.11.1"]
+    assert build.cached_wheel_intact(wheels["micropip"])
 
 
 def test_webvi_wheel_cache_follows_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
