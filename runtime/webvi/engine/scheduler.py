@@ -24,6 +24,7 @@ from typing import Any
 from webvi.diagram.validate import CheckedNode, CheckedVI
 from webvi.errors import NODE_EXCEPTION, NODE_OUTPUT_INVALID, ErrorCluster, describe, error_source, merge
 from webvi.nodes.registry import NodeError
+from webvi.types import ERROR_CLUSTER
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,14 @@ class RunResult:
         if self.error is not None:
             return "failed"
         return "aborted" if self.aborted else "finished"
+
+    def to_json(self, indicator_types: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the result as JSON values: indicators by id (error clusters as objects)."""
+        indicators = {
+            indicator_id: indicator_types[indicator_id].to_json(value) for indicator_id, value in self.indicators.items()
+        }
+        error = None if self.error is None else ERROR_CLUSTER.to_json(self.error)
+        return {"status": self.status, "indicators": indicators, "error": error}
 
 
 class _NodePlan:
@@ -210,6 +219,23 @@ class Program:
             if problem:
                 raise ValueError(f"control {control_id!r}: {problem}")
             values[control_id] = value
+        return values
+
+    def controls_from_json(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Convert control values given as JSON (by control id) to wire values.
+
+        Raises ValueError naming the control when an id is unknown or a value does not fit.
+        """
+        values = {}
+        for control_id, value in data.items():
+            data_type = self.checked.control_types.get(control_id)
+            if data_type is None:
+                known = ", ".join(self.checked.control_types) or "none"
+                raise ValueError(f"the VI has no control {control_id!r}; controls: {known}")
+            try:
+                values[control_id] = data_type.parse_json(value)
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"control {control_id!r}: {error}") from None
         return values
 
     def start(

@@ -9,6 +9,6 @@ __all__ = ["NodeError", "NodeKind", "Registry", "Terminal", "default_registry"]
 
 def default_registry() -> Registry:
     """Return a registry of every palette webvi ships."""
-    from webvi.nodes import basic
+    from webvi.nodes import basic, http_client
 
-    return Registry(basic.KINDS)
+    return Registry([*basic.KINDS, *http_client.KINDS])

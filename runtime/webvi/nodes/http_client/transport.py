@@ -1,0 +1,82 @@
+"""The seam between the HTTP Client nodes and the network.
+
+In the page the transport is the browser's `fetch` (webvi.browser.fetch); CPython unit
+tests may pass another object with the same `send` method. A transport reports a
+failure by raising `TransportFailure` with one of the `FailureKind` values; the nodes map
+those to NI's error codes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class FailureKind(enum.Enum):
+    """Why a request produced no response."""
+
+    TIMEOUT = "timeout"  # the timeout elapsed first
+    ABORTED = "aborted"  # the VI was stopped
+    NETWORK = "network"  # fetch rejected: unreachable, CORS, TLS; the browser hides which
+    INVALID_URL = "invalid_url"  # the URL cannot be parsed or uses a scheme fetch rejects
+    INVALID_HEADER = "invalid_header"  # the browser rejected a request header
+
+
+class TransportFailure(Exception):
+    """A request failed before a response arrived.
+
+    `detail` is the browser's own message; `cross_origin` says whether the URL's origin
+    differs from the page's (None when the transport cannot tell).
+    """
+
+    def __init__(self, kind: FailureKind, detail: str = "", cross_origin: bool | None = None) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.cross_origin = cross_origin
+        super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
+
+
+@dataclass(frozen=True)
+class HTTPRequest:
+    """One request as a method node sends it.
+
+    `timeout_ms` below 0 waits forever; 0 fails at once. `credentials` is fetch's
+    credentials mode: "include" or "same-origin". `read_body` False skips reading the
+    response body (HEAD, or no body output wired).
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    credentials: str = "same-origin"
+    timeout_ms: int = 10_000
+    read_body: bool = True
+    cache: str = "no-store"
+
+
+@dataclass(frozen=True)
+class HTTPResponse:
+    """The final response after redirects: status, headers the page may read, raw body."""
+
+    status: int
+    status_text: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    url: str = ""
+    redirected: bool = False
+
+    def header(self, name: str) -> str | None:
+        """Return the value of a response header, matching its name in any letter case."""
+        wanted = name.lower()
+        for header_name, value in self.headers:
+            if header_name.lower() == wanted:
+                return value
+        return None
+
+
+class Transport(Protocol):
+    """Sends an HTTP request; raises TransportFailure when no response arrives."""
+
+    async def send(self, request: HTTPRequest) -> HTTPResponse: ...
