@@ -39,7 +39,7 @@ PYODIDE_CORE_FILES = (
 # Packages from Pyodide's lock file that the page loads, at the versions that lock names.
 LOCKED_PACKAGES = ("micropip", "packaging")
 # Page shell files copied from web/ to the root of the site.
-SHELL_FILES = ("index.html", "webvi-loader.mjs", "webvi.css", "favicon.svg")
+SHELL_FILES = ("index.html", "webvi-loader.mjs", "webvi-fetch.mjs", "webvi.css", "favicon.svg")
 # The file that tells the loader which Pyodide and which webvi wheel the site holds.
 SITE_MANIFEST = "webvi-site.json"
 

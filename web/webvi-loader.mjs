@@ -237,12 +237,16 @@ async function boot() {
   STEPS.webvi.text = `Installing webvi ${manifest.webvi}`;
   await step("webvi", () => installWheel(pyodide, new URL(manifest.webvi_wheel, SITE_URL)));
 
-  const version = await step("runtime", () => {
+  const version = await step("runtime", async () => {
+    const fetchHelper = await import(new URL("webvi-fetch.mjs", SITE_URL).href);
+    pyodide.registerJsModule("webvi_fetch", fetchHelper);
+    const page = pyodide.pyimport("webvi.browser.page");
     const webvi = pyodide.pyimport("webvi");
     try {
       return webvi.__version__;
     } finally {
       webvi.destroy();
+      page.destroy();
     }
   });
 

@@ -1,0 +1,88 @@
+// The browser side of webvi's HTTP transport: one call per request, so that Python awaits
+// a single promise. It resolves with a plain object in every case (a response or a
+// failure kind) instead of rejecting, and it never keeps a request's objects after it ends.
+
+const controllers = new Map();
+
+const TIMEOUT = "TimeoutError";
+
+function failure(kind, error, crossOrigin = null) {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error ?? "");
+  return { ok: false, kind, message, crossOrigin };
+}
+
+// Parses "Name: value" lines joined by CRLF; names are HTTP tokens, so the first colon ends them.
+function parseHeaders(text) {
+  const headers = [];
+  for (const line of text ? text.split("\r\n") : []) {
+    const colon = line.indexOf(":");
+    headers.push([line.slice(0, colon), line.slice(colon + 2)]);
+  }
+  return headers;
+}
+
+function formatHeaders(headers) {
+  const lines = [];
+  for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  return lines.join("\r\n");
+}
+
+// Aborts a request started by sendRequest; the VI stopped, so the request reports "aborted".
+export function abortRequest(id) {
+  controllers.get(id)?.abort(new DOMException("The VI stopped.", "AbortError"));
+}
+
+// timeoutMs < 0 waits forever. The timeout covers the whole request, body included.
+export async function sendRequest(id, method, url, headerText, body, credentials, timeoutMs, readBody, cache) {
+  let target;
+  try {
+    target = new URL(url, document.baseURI);
+  } catch (error) {
+    return failure("invalid_url", error);
+  }
+  const crossOrigin = target.origin !== location.origin;
+  const controller = new AbortController();
+  controllers.set(id, controller);
+  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new DOMException("Timed out.", TIMEOUT)), timeoutMs) : null;
+  try {
+    let request;
+    try {
+      request = new Request(target, {
+        method,
+        headers: parseHeaders(headerText),
+        body: body ?? undefined,
+        credentials,
+        cache,
+        redirect: "follow",
+        signal: controller.signal,
+      });
+    } catch (error) {
+      return failure(/header/i.test(error.message) ? "invalid_header" : "invalid_url", error, crossOrigin);
+    }
+    const response = await fetch(request);
+    const data = readBody ? new Uint8Array(await response.arrayBuffer()) : null;
+    return {
+      ok: true,
+      status: response.status,
+      statusText: response.statusText,
+      headers: formatHeaders(response.headers),
+      body: data,
+      url: response.url,
+      redirected: response.redirected,
+    };
+  } catch (error) {
+    if (controller.signal.aborted) {
+      const kind = controller.signal.reason?.name === TIMEOUT ? "timeout" : "aborted";
+      return failure(kind, controller.signal.reason, crossOrigin);
+    }
+    return failure("network", error, crossOrigin);
+  } finally {
+    clearTimeout(timer);
+    controllers.delete(id);
+  }
+}
+
+// The number of requests in flight, for tests that check nothing is left behind.
+export function pendingRequests() {
+  return controllers.size;
+}
