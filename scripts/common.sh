@@ -1,6 +1,7 @@
 # Shared set-up steps for scripts/demo and scripts/test; source it, do not run it.
 # It installs what is missing (Debian packages through apt-get, Python packages into
-# .venv/) and leaves what is already there alone.
+# .venv/ and, for the httpbin test server, .venv-httpbin/) and leaves what is already
+# there alone.
 
 set -euo pipefail
 
@@ -48,6 +49,31 @@ install_project() {
     fi
     say "installing webvi${extras:+[$extras]} into .venv/"
     "$VENV/bin/python" -m pip install --quiet -e "$PROJECT_ROOT${extras:+[$extras]}"
+}
+
+# httpbin runs as a test server from a virtual environment of its own because httpbin
+# 0.10.4 pins greenlet<3.0 on Python < 3.12 while Playwright needs greenlet>=3.1.1.
+HTTPBIN_VENV="$PROJECT_ROOT/.venv-httpbin"
+HTTPBIN_VERSION=0.10.4
+WAITRESS_VERSION=3.0.2
+
+# Create .venv-httpbin/ if needed and install the pinned httpbin and waitress into it.
+install_httpbin() {
+    if [ ! -x "$HTTPBIN_VENV/bin/python" ]; then
+        say "creating $HTTPBIN_VENV"
+        python3 -m venv "$HTTPBIN_VENV"
+    fi
+    if "$HTTPBIN_VENV/bin/python" - "$HTTPBIN_VERSION" "$WAITRESS_VERSION" <<'PYTHON' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(version("httpbin") != sys.argv[1] or version("waitress") != sys.argv[2])
+PYTHON
+    then
+        return
+    fi
+    say "installing httpbin==$HTTPBIN_VERSION and waitress==$WAITRESS_VERSION into .venv-httpbin/"
+    "$HTTPBIN_VENV/bin/python" -m pip install --quiet \
+        "httpbin==$HTTPBIN_VERSION" "waitress==$WAITRESS_VERSION"
 }
 
 build_site() {
