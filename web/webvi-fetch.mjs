@@ -6,7 +6,7 @@ const controllers = new Map();
 
 const TIMEOUT = "TimeoutError";
 
-function failure(kind, error, crossOrigin = null) {
+function failure(kind, error, crossOrigin = undefined) {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error ?? "");
   return { ok: false, kind, message, crossOrigin };
 }
@@ -60,7 +60,7 @@ export async function sendRequest(id, method, url, headerText, body, credentials
       return failure(/header/i.test(error.message) ? "invalid_header" : "invalid_url", error, crossOrigin);
     }
     const response = await fetch(request);
-    const data = readBody ? new Uint8Array(await response.arrayBuffer()) : null;
+    const data = readBody ? new Uint8Array(await response.arrayBuffer()) : undefined;
     return {
       ok: true,
       status: response.status,

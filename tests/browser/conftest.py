@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from support.apps import ApiApp
 from support.browser import boot_page
-from support.servers import RunningServer, site_server
+from support.httpbin import httpbin_server
+from support.servers import RunningServer, site_server, wsgi_server
 from webvi.headless import launch_options
 from webvi.server import STRICT_CSP
 
@@ -88,3 +90,29 @@ def booted_page(page: Page, site: RunningServer) -> Page:
     """A page on the site's index whose webvi runtime has finished booting."""
     boot_page(page, site.url)
     return page
+
+
+@pytest.fixture(scope="session")
+def api_app() -> ApiApp:
+    return ApiApp()
+
+
+@pytest.fixture(scope="session")
+def api_server(api_app: ApiApp) -> Iterator[RunningServer]:
+    """Our CORS policy app on its own loopback port: cross-origin (same-site) for the site."""
+    with wsgi_server(api_app) as server:
+        yield server
+
+
+@pytest.fixture
+def api(api_app: ApiApp, api_server: RunningServer) -> RunningServer:
+    """The CORS policy app with an empty request log."""
+    api_app.clear()
+    return api_server
+
+
+@pytest.fixture(scope="session")
+def httpbin() -> Iterator[RunningServer]:
+    """PyPI's httpbin under waitress, from its own virtual environment."""
+    with httpbin_server() as server:
+        yield server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.sync_api import Page
@@ -46,3 +47,21 @@ def run_python(page: Page, code: str) -> Any:
         }""",
         code,
     )
+
+
+RUN_VI = """
+import json
+from webvi.browser.page import page_services
+from webvi.diagram import loads_vi
+from webvi.engine import compile_vi
+
+program = compile_vi(loads_vi(VI_TEXT))
+result = await program.run(program.controls_from_json(json.loads(CONTROLS)), services=page_services())
+json.dumps(result.to_json(program.checked.indicator_types))
+"""
+
+
+def run_vi(page: Page, vi_text: str, controls: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a VI file's text in the page's Pyodide; return status, indicators (JSON) and error."""
+    code = f"VI_TEXT = {vi_text!r}\nCONTROLS = {json.dumps(controls or {})!r}\n" + RUN_VI
+    return json.loads(run_python(page, code))

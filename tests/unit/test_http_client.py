@@ -731,3 +731,15 @@ def test_parallel_requests_on_one_handle() -> None:
     assert result.indicators["error"] == ErrorCluster.NO_ERROR
     assert len(transport.requests) == 5
     assert transport.max_in_flight == 5
+
+
+@pytest.mark.parametrize("url", ["http://example.test:99999/", "http://example.test:port/", "http://[::1/"])
+def test_bad_port_or_host_reports_363500(url: str) -> None:
+    transport = RecordingTransport()
+    h = Harness(transport)
+    method_vi(h, url=url)
+
+    error = h.run().indicators["error"]
+
+    assert error.code == 363500
+    assert transport.requests == []

@@ -61,17 +61,20 @@ def _open_handle_for(context: NodeContext, refnum: int) -> ClientHandle:
     return handle
 
 
+def _host_and_port(netloc: str) -> str:
+    """Return the part of a URL's netloc after any user name and password."""
+    return netloc.rpartition("@")[2]
+
+
 def display_url(url: str) -> str:
     """Return url without user name and password, for messages and logs."""
     try:
         parts = urlsplit(url)
     except ValueError:
+        return "<unparsable URL>"
+    if "@" not in parts.netloc:
         return url
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, _host_and_port(parts.netloc), parts.path, parts.query, parts.fragment))
 
 
 def _log_url(url: str) -> str:
@@ -80,9 +83,7 @@ def _log_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparsable URL>"
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, _host_and_port(parts.netloc), parts.path, "", ""))
 
 
 # --- handle nodes -----------------------------------------------------------------------
@@ -168,6 +169,7 @@ def _check_url(url: str) -> str:
         raise NodeError(URL_INVALID, "URL: (empty)")
     try:
         parts = urlsplit(stripped)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
     except ValueError as error:
         raise NodeError(URL_INVALID, f"URL: {display_url(stripped)}\n{error}") from None
     # A URL without a scheme is relative to the page, as in NI's runtime.
