@@ -13,9 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from webvi.server import make_site_server
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler without a log line per request, which floods test output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,9 @@ def wsgi_server(
     url_host is the name the URL uses (for example a `*.test` name that Chromium maps to
     127.0.0.1); it defaults to host.
     """
-    server: BaseWSGIServer = make_server(host, 0, app, threaded=True, ssl_context=ssl_context)
+    server: BaseWSGIServer = make_server(
+        host, 0, app, threaded=True, ssl_context=ssl_context, request_handler=QuietRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name=f"test-server-{server.port}", daemon=True)
     thread.start()
     scheme = "https" if ssl_context else "http"
