@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import shutil
 import subprocess
@@ -39,7 +40,7 @@ PYODIDE_CORE_FILES = (
 # Packages from Pyodide's lock file that the page loads, at the versions that lock names.
 LOCKED_PACKAGES = ("micropip", "packaging")
 # Page shell files copied from web/ to the root of the site.
-SHELL_FILES = ("index.html", "webvi-loader.mjs", "webvi-fetch.mjs", "webvi.css", "favicon.svg")
+SHELL_FILES = ("index.html", "webvi-loader.mjs", "webvi-fetch.mjs", "webvi-panel.mjs", "webvi.css", "favicon.svg")
 # The file that tells the loader which Pyodide and which webvi wheel the site holds.
 SITE_MANIFEST = "webvi-site.json"
 
@@ -326,6 +327,33 @@ def write_if_changed(target: Path, text: str) -> None:
     target.write_text(text)
 
 
+def example_entries(examples_dir: Path) -> list[tuple[str, str, str]]:
+    """Return (directory name, VI name, description) of each example with a page and a VI file."""
+    entries = []
+    for directory in sorted(path for path in examples_dir.iterdir() if path.is_dir()) if examples_dir.is_dir() else ():
+        vi_files = sorted(directory.glob("*.vi.json"))
+        if not (directory / "index.html").is_file() or not vi_files:
+            continue
+        try:
+            vi = json.loads(vi_files[0].read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise BuildError(f"{vi_files[0]} is not valid JSON: {error}") from None
+        entries.append((directory.name, str(vi.get("name", directory.name)), str(vi.get("description", ""))))
+    return entries
+
+
+def index_page(template: Path, examples_dir: Path) -> str:
+    """Return the site's index page with a link to each example in place of its marker."""
+    items = [
+        f'      <li><a href="examples/{html.escape(name)}/">{html.escape(title)}</a>'
+        + (f": {html.escape(description)}" if description else "")
+        + "</li>"
+        for name, title, description in example_entries(examples_dir)
+    ]
+    listing = '<ul class="webvi-examples">\n' + "\n".join(items) + "\n    </ul>" if items else "<p>No examples.</p>"
+    return template.read_text(encoding="utf-8").replace("<!-- webvi:examples -->", listing)
+
+
 def build_site(dist_dir: Path, cache_dir: Path, root: Path = ROOT) -> dict:
     """Build the whole site into dist_dir and return the site manifest."""
     package_dir = install_pyodide(root / "web")
@@ -359,7 +387,10 @@ def build_site(dist_dir: Path, cache_dir: Path, root: Path = ROOT) -> dict:
         copy_if_changed(webvi_wheel.path, target)
 
     for name in SHELL_FILES:
-        copy_if_changed(root / "web" / name, dist_dir / name)
+        if name == "index.html":
+            write_if_changed(dist_dir / name, index_page(root / "web" / name, root / "examples"))
+        else:
+            copy_if_changed(root / "web" / name, dist_dir / name)
     examples_dir = root / "examples"
     if examples_dir.is_dir():
         for source in sorted(examples_dir.rglob("*")):

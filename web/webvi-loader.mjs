@@ -7,7 +7,9 @@
 // data-webvi-status and data-webvi-error), and it sets data-webvi-state on <html> to
 // "loading", "ready" or "failed" so that tests and host pages can wait on the DOM.
 // window.webvi.ready resolves to {pyodide, version, bootMs} or rejects with the error
-// shown on the page.
+// shown on the page. Every element with a data-webvi attribute (the URL of a VI file)
+// becomes a front panel; window.webvi.panel(elementOrId) resolves to its Panel
+// (webvi-panel.mjs). docs/embedding.md describes the API.
 
 const SITE_URL = new URL("./", import.meta.url);
 const MANIFEST_URL = new URL("webvi-site.json", SITE_URL);
@@ -84,6 +86,7 @@ function showFailure(error) {
     alert.hidden = false;
   }
   document.documentElement.dataset.webviState = "failed";
+  for (const container of panelContainers()) container.dataset.webviPanelState = "failed";
 }
 
 function showReady(version) {
@@ -237,22 +240,111 @@ async function boot() {
   STEPS.webvi.text = `Installing webvi ${manifest.webvi}`;
   await step("webvi", () => installWheel(pyodide, new URL(manifest.webvi_wheel, SITE_URL)));
 
-  const version = await step("runtime", async () => {
+  const { version, page } = await step("runtime", async () => {
     const fetchHelper = await import(new URL("webvi-fetch.mjs", SITE_URL).href);
     pyodide.registerJsModule("webvi_fetch", fetchHelper);
-    const page = pyodide.pyimport("webvi.browser.page");
     const webvi = pyodide.pyimport("webvi");
     try {
-      return webvi.__version__;
+      return { version: webvi.__version__, page: pyodide.pyimport("webvi.browser.page") };
     } finally {
       webvi.destroy();
-      page.destroy();
     }
   });
 
   const bootMs = performance.now();
   showReady(version);
+  mountPanels(page);
   return { pyodide, version, bootMs };
+}
+
+// --- front panels -------------------------------------------------------------------------
+
+const panels = new Map(); // container element -> Promise<Panel>
+
+function panelContainers() {
+  return [...document.querySelectorAll("[data-webvi]")];
+}
+
+// A page that embeds panels without a boot section of its own gets one in each panel.
+function prepareContainers() {
+  if (document.querySelector("[data-webvi-boot]")) return;
+  for (const container of panelContainers()) {
+    container.dataset.webviPanelState = "loading";
+    const progress = document.createElement("progress");
+    progress.max = 100;
+    progress.value = 0;
+    progress.dataset.webviProgress = "";
+    const status = document.createElement("p");
+    status.dataset.webviStatus = "";
+    status.setAttribute("role", "status");
+    const error = document.createElement("p");
+    error.dataset.webviError = "";
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    const boot = document.createElement("div");
+    boot.className = "webvi-boot";
+    boot.append(progress, status, error);
+    container.replaceChildren(boot);
+  }
+}
+
+function mountPanels(page) {
+  const modulePromise = import(new URL("webvi-panel.mjs", SITE_URL).href);
+  for (const container of panelContainers()) {
+    const mounted = modulePromise.then(({ Panel }) => mountPanel(container, page, Panel));
+    mounted.catch(() => {}); // shown in the container; window.webvi.panel() rejects with it
+    panels.set(container, mounted);
+  }
+}
+
+async function mountPanel(container, page, Panel) {
+  const url = new URL(container.dataset.webvi, document.baseURI);
+  try {
+    const response = await fetch(url, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`${url} returned HTTP ${response.status}`);
+    const text = await response.text();
+    const problems = JSON.parse(page.vi_problems(text));
+    if (problems.length > 0) throw new Error(`The VI file ${url} is invalid:\n${problems.join("\n")}`);
+    const session = page.open_panel(text);
+    const panel = new Panel(container, JSON.parse(session.describe()), session);
+    panel.render();
+    applyInitialValues(panel, container);
+    if (panel.description.run_on_load || "webviRunOnLoad" in container.dataset) panel.run().catch(() => {});
+    return panel;
+  } catch (error) {
+    const alert = document.createElement("p");
+    alert.className = "webvi-panel-error";
+    alert.setAttribute("role", "alert");
+    alert.textContent = `This front panel could not be loaded. ${summarize(error)}`;
+    container.replaceChildren(alert);
+    container.dataset.webviPanelState = "failed";
+    throw error;
+  }
+}
+
+// Control values from the container's data-webvi-controls (JSON by control id) and from
+// the page's query string (?url=...), which the query overrides.
+function applyInitialValues(panel, container) {
+  const values = container.dataset.webviControls ? JSON.parse(container.dataset.webviControls) : {};
+  for (const [name, text] of new URLSearchParams(location.search)) {
+    const control = panel.controls.get(name);
+    if (control) values[name] = parseQueryValue(control.spec.type, text);
+  }
+  for (const [name, value] of Object.entries(values)) panel.setControl(name, value);
+}
+
+function parseQueryValue(type, text) {
+  if (type === "String") return text;
+  if (type === "Boolean") return ["true", "1", "yes", "on"].includes(text.toLowerCase());
+  if (["I32", "U32", "DBL", "HTTPClientHandle"].includes(type)) return Number.isNaN(Number(text)) ? text : Number(text);
+  return JSON.parse(text);
+}
+
+async function findPanel(target) {
+  await window.webvi.ready;
+  const container = typeof target === "string" ? document.getElementById(target) ?? document.querySelector(target) : target;
+  if (!panels.has(container)) throw new Error(`no front panel at ${String(target)}; panels are elements with data-webvi`);
+  return panels.get(container);
 }
 
 function start() {
@@ -266,4 +358,5 @@ function start() {
   return ready;
 }
 
-window.webvi = { ready: start() };
+prepareContainers();
+window.webvi = { ready: start(), panel: findPanel };

@@ -434,3 +434,27 @@ def test_run_end_callbacks_run_once() -> None:
     asyncio.run(compile_vi(vi.build(), registry).run())
 
     assert sorted(calls) == ["one", "two"]
+
+
+def test_abort_still_runs_cleanup_nodes() -> None:
+    """After an abort, a cleanup node downstream of the cancelled node runs and passes its error on."""
+    vi = builder()
+    request = vi.node("test.SlowRequest", id="request", delay_ms=5000)
+    cleanup = vi.node("test.Cleanup", id="close", error_in=request.error_out)
+    after = vi.node("test.Record", id="after", error_in=request.error_out)
+    vi.indicator("error out", cleanup.error_out)
+    vi.indicator("after", after.text)
+    recorder = Recorder()
+
+    async def main() -> RunResult:
+        running = compile_vi(vi.build(), REGISTRY).start(services={"recorder": recorder})
+        await asyncio.sleep(0.05)
+        running.abort()
+        return await running.wait()
+
+    result = asyncio.run(main())
+
+    assert result.aborted is True
+    assert result.indicators["error_out"].code == 363508
+    assert [event for event, *_ in recorder.events] == ["cleanup"]
+    assert "after" not in result.indicators

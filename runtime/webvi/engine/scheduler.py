@@ -325,7 +325,8 @@ class Run:
         return self._result is not None
 
     def abort(self) -> None:
-        """Stop the run: start no more nodes and cancel the ones waiting on I/O or timers."""
+        """Stop the run: cancel the nodes waiting on I/O or timers and start no more nodes,
+        except cleanup nodes such as Close Handle once their inputs arrive."""
         if self._result is not None or self._stopping:
             return
         log.info("aborting a run of %s with %d node(s) in flight", self.program.vi_name, len(self._suspended))
@@ -425,10 +426,7 @@ class Run:
             self._fail_run(plan, error)
         else:
             self._finish(plan, suspended.context, suspended.inputs, outputs)
-        if self._stopping:
-            self._check_finished()
-        else:
-            self._drain()
+        self._drain()
 
     # --- outputs ------------------------------------------------------------------------
 
@@ -487,7 +485,8 @@ class Run:
                     inputs = self._inputs[target] = self._plans[target].base_inputs.copy()
                 inputs[name] = converted
                 self._pending[target] -= 1
-                if self._pending[target] == 0 and not self._stopping:
+                # A stopped run starts only cleanup nodes (Close Handle), which release resources.
+                if self._pending[target] == 0 and (not self._stopping or self._plans[target].cleanup):
                     self._ready.append(target)
             else:
                 self.indicators[name] = converted
@@ -522,7 +521,9 @@ class Run:
 
     def _stop(self) -> None:
         self._stopping = True
+        cleanup = [index for index in self._ready if self._plans[index].cleanup]
         self._ready.clear()
+        self._ready.extend(cleanup)
         for suspended in list(self._suspended):
             suspended.cancel()
         self._check_finished()
