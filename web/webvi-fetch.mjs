@@ -5,6 +5,7 @@
 const controllers = new Map();
 
 const TIMEOUT = "TimeoutError";
+const PROBE_TIMEOUT_MS = 10_000;
 
 function failure(kind, error, crossOrigin = undefined) {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error ?? "");
@@ -95,6 +96,34 @@ export async function sendRequest(id, method, url, headerText, body, credentials
     clearTimeout(timer);
     controllers.delete(id);
   }
+}
+
+// Probes why a credentialed request failed, with requests that carry no credentials:
+// the same request without credentials, then (when it has headers) a plain one, then one
+// in "no-cors" mode, which succeeds for any answer the server gives. Only GET and HEAD
+// are probed, because they are safe to repeat.
+export async function diagnose(method, url, headerText, timeoutMs) {
+  const target = new URL(url, document.baseURI);
+  const limit = timeoutMs > 0 ? Math.min(timeoutMs, PROBE_TIMEOUT_MS) : PROBE_TIMEOUT_MS;
+  const headers = parseHeaders(headerText);
+  const answers = async (init) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), limit);
+    try {
+      const response = await fetch(target, { ...init, method, cache: "no-store", signal: controller.signal });
+      await response.arrayBuffer();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let diagnosis = "unreachable";
+  if (await answers({ mode: "cors", credentials: "omit", headers })) diagnosis = "credentials_not_allowed";
+  else if (headers.length > 0 && (await answers({ mode: "cors", credentials: "omit" }))) diagnosis = "headers_not_allowed";
+  else if (await answers({ mode: "no-cors", credentials: "omit" })) diagnosis = "origin_not_allowed";
+  return { diagnosis, pageOrigin: location.origin };
 }
 
 // The number of requests in flight, for tests that check nothing is left behind.

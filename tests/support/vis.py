@@ -12,6 +12,7 @@ def request_vi(
     *,
     handle: bool = True,
     include: bool | None = None,
+    diagnose: bool | None = None,
     headers: tuple[tuple[str, str], ...] = (),
     open_inputs: dict[str, Any] | None = None,
     **request_inputs: Any,
@@ -29,8 +30,9 @@ def request_vi(
     if handle:
         node = vi.node("http.OpenHandle", **(open_inputs or {}))
         if include is not None:
+            cors_inputs = {} if diagnose is None else {"diagnose_failures": diagnose}
             node = vi.node("http.ConfigureCORS", handle=node.handle_out, include_credentials=include,
-                           error_in=node.error_out)
+                           error_in=node.error_out, **cors_inputs)
         for name, value in headers:
             node = vi.node("http.AddHeader", handle=node.handle_out, header=name, value=value,
                            error_in=node.error_out)

@@ -14,7 +14,8 @@ from webvi.diagram import VIBuilder
 from webvi.engine import RunResult, compile_vi
 from webvi.errors import ErrorCluster
 from webvi.nodes.http_client import (
-    FailureKind, HandleTable, HTTPClientService, HTTPRequest, HTTPResponse, TransportFailure,
+    Diagnosis, DiagnosisReport, FailureKind, HandleTable, HTTPClientService, HTTPRequest, HTTPResponse,
+    TransportFailure,
 )
 from webvi.nodes.http_client.headers import basic_authorization, decode_body, format_response_headers, response_charset
 
@@ -743,3 +744,112 @@ def test_bad_port_or_host_reports_363500(url: str) -> None:
 
     assert error.code == 363500
     assert transport.requests == []
+
+
+# --- diagnosis of failed credentialed requests -------------------------------------------
+
+
+@dataclass
+class DiagnosingTransport(RecordingTransport):
+    """Fails every request with a network error and reports a fixed diagnosis."""
+
+    diagnosis: Diagnosis = Diagnosis.CREDENTIALS_NOT_ALLOWED
+    probed: list[HTTPRequest] = field(default_factory=list)
+
+    async def diagnose(self, request: HTTPRequest) -> DiagnosisReport:
+        self.probed.append(request)
+        return DiagnosisReport(self.diagnosis, "https://app.site-a.test:8443")
+
+
+def diagnosing(diagnosis: Diagnosis) -> DiagnosingTransport:
+    return DiagnosingTransport(respond=failing(FailureKind.NETWORK), diagnosis=diagnosis)
+
+
+@pytest.mark.parametrize(
+    ("diagnosis", "fragments"),
+    [
+        (Diagnosis.UNREACHABLE, ["could not be reached", "client certificate"]),
+        (Diagnosis.ORIGIN_NOT_ALLOWED, ["does not allow this page's origin (https://app.site-a.test:8443)",
+                                        "Access-Control-Allow-Origin: https://app.site-a.test:8443"]),
+        (Diagnosis.CREDENTIALS_NOT_ALLOWED, ["without credentials but not with them", "Access-Control-Allow-Origin: *"]),
+        (Diagnosis.HEADERS_NOT_ALLOWED, ["does not allow the request's headers (X-Station)"]),
+    ],
+)
+def test_diagnosis_joins_network_error(diagnosis: Diagnosis, fragments: list[str]) -> None:
+    transport = diagnosing(diagnosis)
+    h = Harness(transport)
+    method_vi(h, include=True, headers=[("X-Station", "7")])
+
+    source = h.run().indicators["error"].source
+
+    assert "363650" not in source  # the code sits in the cluster, not the text
+    for fragment in fragments:
+        assert fragment in source
+    assert len(transport.probed) == 1
+
+
+def test_unknown_diagnosis_adds_nothing() -> None:
+    h = Harness(diagnosing(Diagnosis.UNKNOWN))
+    method_vi(h, include=True)
+
+    assert "Diagnosis" not in h.run().indicators["error"].source
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_unsafe_methods_are_never_probed(method: str) -> None:
+    transport = diagnosing(Diagnosis.CREDENTIALS_NOT_ALLOWED)
+    h = Harness(transport)
+    method_vi(h, method=method, include=True)
+
+    error = h.run().indicators["error"]
+
+    assert error.code == 363650
+    assert transport.probed == []
+    assert len(transport.requests) == 1
+
+
+def test_head_is_probed() -> None:
+    transport = diagnosing(Diagnosis.ORIGIN_NOT_ALLOWED)
+    h = Harness(transport)
+    method_vi(h, method="HEAD", include=True)
+
+    h.run()
+
+    assert [request.method for request in transport.probed] == ["HEAD"]
+
+
+@pytest.mark.parametrize("include", [None, False])
+def test_requests_without_credentials_not_probed(include: bool | None) -> None:
+    transport = diagnosing(Diagnosis.ORIGIN_NOT_ALLOWED)
+    h = Harness(transport)
+    method_vi(h, include=include)
+
+    h.run()
+
+    assert transport.probed == []
+
+
+def test_probe_turned_off_per_handle() -> None:
+    transport = diagnosing(Diagnosis.ORIGIN_NOT_ALLOWED)
+    h = Harness(transport)
+    opened = open_chain(h)
+    cors = h.vi.node("http.ConfigureCORS", handle=opened.handle_out, include_credentials=True,
+                     diagnose_failures=False, error_in=opened.error_out)
+    get = h.vi.node("http.GET", handle=cors.handle_out, url="https://api.example.test/", error_in=cors.error_out)
+    h.vi.indicator("error", get.error_out)
+
+    error = h.run().indicators["error"]
+
+    assert error.code == 363650
+    assert transport.probed == []
+    assert "Diagnosis" not in error.source
+
+
+def test_same_origin_failure_not_probed() -> None:
+    transport = DiagnosingTransport(respond=failing(FailureKind.NETWORK, cross_origin=False))
+    h = Harness(transport)
+    method_vi(h, include=True)
+
+    h.run()
+
+    assert transport.probed == []

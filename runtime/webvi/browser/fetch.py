@@ -16,7 +16,9 @@ import logging
 from pyodide.ffi import JsProxy, to_js
 
 import webvi_fetch  # registered by webvi-loader.mjs with pyodide.registerJsModule
-from webvi.nodes.http_client.transport import FailureKind, HTTPRequest, HTTPResponse, TransportFailure
+from webvi.nodes.http_client.transport import (
+    Diagnosis, DiagnosisReport, FailureKind, HTTPRequest, HTTPResponse, TransportFailure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,16 @@ class FetchTransport:
             webvi_fetch.abortRequest(request_id)
             raise
         return self._convert(js_result)
+
+    async def diagnose(self, request: HTTPRequest) -> DiagnosisReport:
+        """Probe without credentials why a credentialed GET or HEAD failed."""
+        header_text = "\r\n".join(f"{name}: {value}" for name, value in request.headers)
+        js_report = await webvi_fetch.diagnose(request.method, request.url, header_text, request.timeout_ms)
+        try:
+            diagnosis = Diagnosis(js_report.diagnosis)
+        except ValueError:
+            diagnosis = Diagnosis.UNKNOWN
+        return DiagnosisReport(diagnosis, js_report.pageOrigin)
 
     @staticmethod
     def _convert(js_result: JsProxy) -> HTTPResponse:

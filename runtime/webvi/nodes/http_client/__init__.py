@@ -2,9 +2,11 @@
 
 from webvi.nodes.http_client.handles import ClientHandle, HandleTable
 from webvi.nodes.http_client.nodes import KINDS, SERVICE, HTTPClientService
-from webvi.nodes.http_client.transport import FailureKind, HTTPRequest, HTTPResponse, Transport, TransportFailure
+from webvi.nodes.http_client.transport import (
+    Diagnosis, DiagnosisReport, FailureKind, HTTPRequest, HTTPResponse, Transport, TransportFailure,
+)
 
 __all__ = [
-    "KINDS", "SERVICE", "ClientHandle", "FailureKind", "HTTPClientService", "HTTPRequest", "HTTPResponse",
+    "KINDS", "SERVICE", "ClientHandle", "Diagnosis", "DiagnosisReport", "FailureKind", "HTTPClientService", "HTTPRequest", "HTTPResponse",
     "HandleTable", "Transport", "TransportFailure",
 ]

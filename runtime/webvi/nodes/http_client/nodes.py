@@ -23,7 +23,9 @@ from webvi.nodes.http_client.handles import ClientHandle, HandleTable
 from webvi.nodes.http_client.headers import (
     DEFAULT_CONTENT_TYPE, basic_authorization, decode_body, format_response_headers, header_problem, is_forbidden,
 )
-from webvi.nodes.http_client.transport import FailureKind, HTTPRequest, HTTPResponse, Transport, TransportFailure
+from webvi.nodes.http_client.transport import (
+    Diagnosis, DiagnosisReport, FailureKind, HTTPRequest, HTTPResponse, Transport, TransportFailure,
+)
 from webvi.nodes.registry import NodeError, NodeKind, Terminal
 from webvi.types import BOOLEAN, BYTE_ARRAY, ERROR_CLUSTER, HTTP_CLIENT_HANDLE, I32, STRING, U32
 
@@ -120,6 +122,7 @@ def close_handle(context: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]
 def configure_cors(context: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     handle = _open_handle_for(context, inputs["handle"])
     handle.include_credentials = inputs["include_credentials"]
+    handle.diagnose_failures = inputs["diagnose_failures"]
     return {"handle_out": handle.refnum}
 
 
@@ -213,6 +216,56 @@ def _request_body(inputs: dict[str, Any]) -> bytes:
     return data if data else text.encode("utf-8")
 
 
+DIAGNOSES = {
+    Diagnosis.UNREACHABLE: (
+        "Diagnosis: the server could not be reached; a request without credentials failed too, even one "
+        "that ignores CORS. Check the URL, that the server is running, and its TLS setup, including a "
+        "client certificate the server may require."
+    ),
+    Diagnosis.ORIGIN_NOT_ALLOWED: (
+        "Diagnosis: the server answers, but it does not allow this page's origin ({origin}) at all. It must "
+        "send Access-Control-Allow-Origin: {origin} and Access-Control-Allow-Credentials: true."
+    ),
+    Diagnosis.CREDENTIALS_NOT_ALLOWED: (
+        "Diagnosis: the server allows this page's origin ({origin}) without credentials but not with them: "
+        "it answers Access-Control-Allow-Origin: * or lacks Access-Control-Allow-Credentials: true. Have it "
+        "echo the origin with Access-Control-Allow-Credentials: true, or set include credentials during "
+        "CORS to False."
+    ),
+    Diagnosis.HEADERS_NOT_ALLOWED: (
+        "Diagnosis: the server allows this page's origin ({origin}), but its preflight answer does not allow "
+        "the request's headers ({headers}). Add them to Access-Control-Allow-Headers on the server, or "
+        "delete them from the client handle."
+    ),
+}
+
+
+async def _diagnose(transport: Transport, request: HTTPRequest) -> str:
+    """Return a diagnosis line for a failed credentialed GET or HEAD, or "" when none is found."""
+    diagnose = getattr(transport, "diagnose", None)
+    if diagnose is None:
+        return ""
+    report: DiagnosisReport = await diagnose(request)
+    log.info("%s %s failed; probes say: %s", request.method, _log_url(request.url), report.diagnosis.value)
+    template = DIAGNOSES.get(report.diagnosis)
+    if template is None:
+        return ""
+    names = ", ".join(name for name, _ in request.headers) or "none"
+    return "\n" + template.format(origin=report.page_origin or "this page's origin", headers=names)
+
+
+def _should_diagnose(handle: ClientHandle | None, request: HTTPRequest, failure: TransportFailure) -> bool:
+    """Probe only after a credentialed cross-origin GET or HEAD, which are safe to repeat."""
+    return (
+        handle is not None
+        and handle.diagnose_failures
+        and failure.kind is FailureKind.NETWORK
+        and request.method in ("GET", "HEAD")
+        and request.credentials == "include"
+        and failure.cross_origin is not False
+    )
+
+
 def _failure_error(failure: TransportFailure, request: HTTPRequest) -> NodeError:
     url_line = f"URL: {display_url(request.url)}"
     browser_line = f"\nbrowser message: {failure.detail}" if failure.detail else ""
@@ -261,7 +314,10 @@ async def send_request(context: NodeContext, inputs: dict[str, Any], method: str
         response = await transport.send(request)
     except TransportFailure as failure:
         log.info("%s %s failed: %s", method, _log_url(url), failure.kind.value)
-        raise _failure_error(failure, request) from None
+        error = _failure_error(failure, request)
+        if _should_diagnose(handle, request, failure):
+            error.message += await _diagnose(transport, request)
+        raise error from None
     log.info("%s %s -> %d in %.0f ms", method, _log_url(url), response.status, (time.monotonic() - started) * 1000)
 
     if dropped:
@@ -369,6 +425,10 @@ CONFIGURE_CORS = NodeKind(
     inputs=(
         HANDLE,
         Terminal("include_credentials", BOOLEAN, description="include credentials during CORS"),
+        Terminal(
+            "diagnose_failures", BOOLEAN, default=True,
+            description="webvi: probe without credentials to explain a failed credentialed GET or HEAD",
+        ),
         ERROR_IN,
     ),
     outputs=(HANDLE_OUT, ERROR_OUT),

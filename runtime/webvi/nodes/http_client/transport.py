@@ -23,6 +23,24 @@ class FailureKind(enum.Enum):
     INVALID_HEADER = "invalid_header"  # the browser rejected a request header
 
 
+class Diagnosis(enum.Enum):
+    """Why a credentialed cross-origin request failed, as probes without credentials tell."""
+
+    UNREACHABLE = "unreachable"  # no answer even to a request that ignores CORS
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # answers, but not to this page's origin
+    CREDENTIALS_NOT_ALLOWED = "credentials_not_allowed"  # allows the origin, not credentials
+    HEADERS_NOT_ALLOWED = "headers_not_allowed"  # allows the origin, not the request's headers
+    UNKNOWN = "unknown"  # the probes could not tell
+
+
+@dataclass(frozen=True)
+class DiagnosisReport:
+    """What `Transport.diagnose` found, and the page origin the server saw."""
+
+    diagnosis: Diagnosis
+    page_origin: str = ""
+
+
 class TransportFailure(Exception):
     """A request failed before a response arrived.
 
@@ -77,6 +95,10 @@ class HTTPResponse:
 
 
 class Transport(Protocol):
-    """Sends an HTTP request; raises TransportFailure when no response arrives."""
+    """Sends an HTTP request; raises TransportFailure when no response arrives.
+
+    A transport may also offer `async diagnose(request) -> DiagnosisReport`, which sends
+    probes without credentials to find out why a credentialed GET or HEAD failed.
+    """
 
     async def send(self, request: HTTPRequest) -> HTTPResponse: ...
