@@ -1,8 +1,9 @@
-"""The `webvi` command: serve a built site (more subcommands arrive with their features)."""
+"""The `webvi` command: serve a built site, run the demo, run a VI headless."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -50,7 +51,8 @@ def serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--verbose", action="store_true", help="log every request and step")
+    # SUPPRESS keeps a subcommand's parser from resetting a --verbose given before it.
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="log every request and step")
     parser = argparse.ArgumentParser(
         prog="webvi", description="Run WebVIs in the browser with Pyodide.", parents=[common]
     )
@@ -67,10 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--csp", action="store_true", help=f'send the header "Content-Security-Policy: {STRICT_CSP}"'
     )
     serve_parser.set_defaults(handler=serve)
+
+    # `demo` and `run` live in modules of their own; they import them only when used.
+    for name, help_text in (
+        ("demo", "build if needed, then serve the example with a local httpbin and print its URL"),
+        ("run", "run a VI once in headless Chromium and print its indicators as JSON"),
+    ):
+        module = importlib.import_module(f"webvi.commands.{name}")
+        command_parser = commands.add_parser(name, help=help_text, description=module.__doc__, parents=[common])
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(handler=module.main)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    verbose = getattr(args, "verbose", False)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return args.handler(args)
