@@ -362,3 +362,29 @@ json.dumps({{"aborted": result.aborted, "error": result.indicators["request_erro
     result = json.loads(run_python(booted_page, code))
 
     assert result == {"aborted": True, "error": 363508, "pending": 0}
+
+
+def test_many_requests_keep_heap_flat(booted_page: Page, api: RunningServer) -> None:
+    """A thousand GETs leave the wasm heap and the helper's request table as they were."""
+    code = f"""
+import json, webvi_fetch, gc
+from webvi.browser.page import page_services
+from webvi.diagram import loads_vi
+from webvi.engine import compile_vi
+import pyodide_js
+program = compile_vi(loads_vi({request_vi()!r}))
+controls = {{"url": {api.url + "credentialed/bytes/4096"!r}}}
+sizes = []
+for round_number in range(5):
+    for _ in range(200):
+        result = await program.run(controls, services=page_services())
+        assert result.indicators["status"] == 200, result.indicators["error"]
+    gc.collect()
+    sizes.append(pyodide_js._module.HEAPU8.length)
+json.dumps({{"sizes": sizes, "pending": webvi_fetch.pendingRequests()}})
+"""
+    result = json.loads(run_python(booted_page, code))
+
+    assert result["pending"] == 0
+    # The heap may grow while the first requests warm up, never after.
+    assert result["sizes"][-1] == result["sizes"][1], result["sizes"]
