@@ -42,6 +42,20 @@ function nextTask() {
   });
 }
 
+// fetch() reports a URL that the page's Content-Security-Policy forbids like any network
+// failure; only a securitypolicyviolation event tells the two apart. The loader imports
+// this module before any request, so the listener sees every violation.
+const violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  violations.push({ uri: event.blockedURI, directive: event.effectiveDirective, time: performance.now() });
+  if (violations.length > 100) violations.shift();
+});
+
+async function cspViolation(target, since) {
+  await nextTask(); // the event is queued as a task of its own after fetch() rejects
+  return violations.find((item) => item.time >= since && (item.uri === target.href || item.uri === target.origin));
+}
+
 // Aborts a request started by sendRequest; the VI stopped, so the request reports "aborted".
 export function abortRequest(id) {
   controllers.get(id)?.abort(new DOMException("The VI stopped.", "AbortError"));
@@ -59,6 +73,7 @@ export async function sendRequest(id, method, url, headerText, body, credentials
   const controller = new AbortController();
   controllers.set(id, controller);
   await nextTask();
+  const started = performance.now();
   const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new DOMException("Timed out.", TIMEOUT)), timeoutMs) : null;
   try {
     let request;
@@ -90,6 +105,10 @@ export async function sendRequest(id, method, url, headerText, body, credentials
     if (controller.signal.aborted) {
       const kind = controller.signal.reason?.name === TIMEOUT ? "timeout" : "aborted";
       return failure(kind, controller.signal.reason, crossOrigin);
+    }
+    const violation = await cspViolation(target, started);
+    if (violation) {
+      return failure("blocked_by_page", `the ${violation.directive} directive blocks ${violation.uri}`, crossOrigin);
     }
     return failure("network", error, crossOrigin);
   } finally {

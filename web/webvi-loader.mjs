@@ -323,21 +323,53 @@ async function mountPanel(container, page, Panel) {
 }
 
 // Control values from the container's data-webvi-controls (JSON by control id) and from
-// the page's query string (?url=...), which the query overrides.
+// the page's query string (?url=...), which wins. A value that does not fit is skipped
+// and named in the panel's status line, so the panel still loads. The query string never
+// sets password controls, because URLs end up in histories and logs.
 function applyInitialValues(panel, container) {
-  const values = container.dataset.webviControls ? JSON.parse(container.dataset.webviControls) : {};
+  const values = [];
+  if (container.dataset.webviControls) {
+    try {
+      values.push(...Object.entries(JSON.parse(container.dataset.webviControls)).map(([id, value]) => [id, value, "data-webvi-controls"]));
+    } catch (error) {
+      panel.statusLine.textContent = `Ignored data-webvi-controls, which is not valid JSON: ${error.message}`;
+    }
+  }
   for (const [name, text] of new URLSearchParams(location.search)) {
     const control = panel.controls.get(name);
-    if (control) values[name] = parseQueryValue(control.spec.type, text);
+    if (control && !control.isSecret()) values.push([name, text, "query"]);
   }
-  for (const [name, value] of Object.entries(values)) panel.setControl(name, value);
+  const skipped = [];
+  for (const [name, raw, origin] of values) {
+    try {
+      const control = panel.findControl(name);
+      panel.setControl(name, origin === "query" ? parseQueryValue(control.spec.type, raw) : raw);
+    } catch (error) {
+      skipped.push(origin === "query" ? `?${name}=${raw}: ${error.message}` : error.message);
+    }
+  }
+  if (skipped.length > 0) panel.statusLine.textContent = `Ignored initial values: ${skipped.join("; ")}`;
 }
 
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+
+// Query values are text; numeric controls check the text themselves, so it passes through.
 function parseQueryValue(type, text) {
-  if (type === "String") return text;
-  if (type === "Boolean") return ["true", "1", "yes", "on"].includes(text.toLowerCase());
-  if (["I32", "U32", "DBL", "HTTPClientHandle"].includes(type)) return Number.isNaN(Number(text)) ? text : Number(text);
-  return JSON.parse(text);
+  if (type === "Boolean") {
+    const word = text.toLowerCase();
+    if (TRUE_WORDS.includes(word)) return true;
+    if (FALSE_WORDS.includes(word)) return false;
+    throw new Error(`expected one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(", ")}`);
+  }
+  if (type === "ErrorCluster" || type === "ByteArray") {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`expected JSON for a ${type}`);
+    }
+  }
+  return text;
 }
 
 async function findPanel(target) {

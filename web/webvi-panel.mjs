@@ -41,6 +41,12 @@ function formatBytes(values) {
   return `${values.length} bytes${values.length ? ": " : ""}${shown.join(" ")}${more}`;
 }
 
+function rangeText(low, high) {
+  if (low === -Infinity) return `enter a value of at most ${high}`;
+  if (high === Infinity) return `enter a value of at least ${low}`;
+  return `enter a value from ${low} to ${high}`;
+}
+
 function parseHexBytes(text) {
   const parts = text.trim() ? text.trim().split(/[\s,]+/) : [];
   const bytes = parts.map((part) => (/^(0x)?[0-9a-f]{1,2}$/i.test(part) ? parseInt(part, 16) : NaN));
@@ -48,10 +54,12 @@ function parseHexBytes(text) {
   return bytes;
 }
 
-function formatNumber(type, value) {
-  if (typeof value === "string") return value; // NaN and infinities arrive as names
-  return type === "DBL" ? String(value) : String(Math.trunc(value));
+function formatNumber(value) {
+  return String(value); // NaN and infinities arrive as their names, which String() also gives
 }
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const DBL_NAMES = ["NaN", "Infinity", "-Infinity"];
 
 // --- controls ---------------------------------------------------------------------------
 
@@ -119,8 +127,25 @@ class Control {
       element("label", { htmlFor: this.source.id, text: "source" }),
       this.source,
     );
+    this.code.setAttribute("aria-describedby", `${this.id}-message`);
     for (const input of [this.status, this.code, this.source]) input.addEventListener("input", () => this.changed());
     this.root.append(fieldset);
+  }
+
+  snapshot() {
+    return [this.input, this.status, this.code, this.source].filter(Boolean).map((input) => [input.value, input.checked]);
+  }
+
+  restore(saved) {
+    const inputs = [this.input, this.status, this.code, this.source].filter(Boolean);
+    inputs.forEach((input, index) => {
+      [input.value, input.checked] = saved[index];
+    });
+    this.validate();
+  }
+
+  isSecret() {
+    return this.spec.display === "password";
   }
 
   changed() {
@@ -128,17 +153,34 @@ class Control {
     this.panel.emit("webvi:control", { id: this.spec.id, value: this.problem ? null : this.value() });
   }
 
+  // Shows a JSON value in the control; throws when the value has the wrong JSON type.
+  // Range and number problems are left to validate(), which marks the control invalid.
   set(value) {
     const { type } = this.spec;
-    if (type === "Boolean") this.input.checked = Boolean(value);
-    else if (type === "ErrorCluster") {
-      const cluster = value ?? { status: false, code: 0, source: "" };
-      this.status.checked = Boolean(cluster.status);
-      this.code.value = String(cluster.code ?? 0);
-      this.source.value = cluster.source ?? "";
-    } else if (type === "ByteArray") this.input.value = (value ?? []).map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
-    else if (type === "String") this.input.value = value ?? "";
-    else this.input.value = formatNumber(type, value ?? 0);
+    if (type === "Boolean") {
+      if (typeof value !== "boolean") throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
+      this.input.checked = value;
+    } else if (type === "ErrorCluster") {
+      const { status = false, code = 0, source = "" } = value ?? {};
+      if (typeof status !== "boolean" || typeof source !== "string" || typeof code !== "number") {
+        throw new Error("an error cluster is {status: Boolean, code: number, source: string}");
+      }
+      this.status.checked = status;
+      this.code.value = String(code);
+      this.source.value = source;
+    } else if (type === "ByteArray") {
+      const bytes = value ?? [];
+      if (!Array.isArray(bytes) || bytes.some((byte) => !Number.isInteger(byte) || byte < 0 || byte > 255)) {
+        throw new Error("a byte array is a list of integers from 0 to 255");
+      }
+      this.input.value = bytes.map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
+    } else if (type === "String") {
+      if (typeof (value ?? "") !== "string") throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+      this.input.value = value ?? "";
+    } else {
+      if (!["number", "string"].includes(typeof (value ?? 0))) throw new Error(`expected a number, got ${JSON.stringify(value)}`);
+      this.input.value = formatNumber(value ?? 0);
+    }
     this.validate();
   }
 
@@ -149,22 +191,25 @@ class Control {
     if (type === "String") return this.input.value;
     if (type === "ByteArray") return parseHexBytes(this.input.value);
     if (type === "ErrorCluster") {
-      return { status: this.status.checked, code: this.parseNumber("I32", this.code.value), source: this.source.value };
+      return { status: this.status.checked, code: this.parseNumber("I32", this.code.value, "code: "), source: this.source.value };
     }
     return this.parseNumber(type, this.input.value);
   }
 
-  parseNumber(type, text) {
+  parseNumber(type, text, field = "") {
     const trimmed = text.trim();
-    if (type === "DBL" && ["NaN", "Infinity", "-Infinity"].includes(trimmed)) return trimmed;
-    const number = Number(trimmed);
-    if (trimmed === "" || !Number.isFinite(number)) throw new Error(`"${text}" is not a number`);
+    const named = type === "DBL" && DBL_NAMES.includes(trimmed);
+    if (!named && !DECIMAL.test(trimmed)) throw new Error(`${field}"${text}" is not a decimal number`);
+    const number = named ? Number(trimmed) : Number(trimmed);
+    if (type !== "DBL" && !Number.isInteger(number)) throw new Error(`${field}${type} takes whole numbers only`);
+    if (type === "DBL" && !named && !Number.isFinite(number)) throw new Error(`${field}"${text}" is too large for a DBL`);
     let [low, high] = INTEGER_RANGES[type] ?? [-Infinity, Infinity];
-    if (type !== "DBL" && !Number.isInteger(number)) throw new Error(`${type} takes whole numbers only`);
     if (this.spec.minimum != null) low = Math.max(low, this.spec.minimum);
     if (this.spec.maximum != null) high = Math.min(high, this.spec.maximum);
-    if (number < low || number > high) throw new Error(`enter a value from ${low} to ${high}`);
-    return number;
+    const limited = low !== -Infinity || high !== Infinity;
+    if (Number.isNaN(number) && limited) throw new Error(`${field}NaN is outside the allowed range`);
+    if (number < low || number > high) throw new Error(`${field}${rangeText(low, high)}`);
+    return named ? trimmed : number;
   }
 
   validate() {
@@ -252,7 +297,7 @@ class Indicator {
     else if (type === "ByteArray") this.show([]);
     else this.show(0);
     this.value = undefined;
-    this.root.classList.remove("webvi-updated");
+    this.root.dataset.webviWritten = "false";
   }
 
   show(value) {
@@ -272,9 +317,9 @@ class Indicator {
     } else if (type === "String") {
       this.output.textContent = value;
     } else {
-      this.output.textContent = formatNumber(type, value);
+      this.output.textContent = formatNumber(value);
     }
-    this.root.classList.add("webvi-updated");
+    this.root.dataset.webviWritten = "true";
   }
 }
 
@@ -353,10 +398,17 @@ export class Panel {
     this.container.dispatchEvent(new CustomEvent(type, { detail, bubbles: true }));
   }
 
+  // Sets a control; a value that does not fit throws and leaves the control as it was.
   setControl(id, value) {
     const control = this.findControl(id);
-    control.set(value);
-    if (control.problem) throw new Error(`control "${control.spec.label}": ${control.problem}`);
+    const previous = control.snapshot();
+    try {
+      control.set(value);
+      if (control.problem) throw new Error(control.problem);
+    } catch (error) {
+      control.restore(previous);
+      throw new Error(`control "${control.spec.label}": ${error.message}`);
+    }
   }
 
   findControl(name) {
@@ -407,7 +459,9 @@ export class Panel {
     this.setRunning(true);
     this.statusLine.textContent = "Running…";
     const started = performance.now();
-    this.emit("webvi:run", { controls: values });
+    // Password controls are left out: any script on the page can listen to these events.
+    const shown = Object.fromEntries(Object.entries(values).filter(([id]) => !this.controls.get(id).isSecret()));
+    this.emit("webvi:run", { controls: shown });
     const onIndicator = (id, text) => {
       const value = JSON.parse(text);
       this.indicators.get(id)?.show(value);

@@ -397,3 +397,69 @@ def test_embedded_page_shows_boot_progress(page: Page, pages_site) -> None:
 
     assert had_progress == 1
     assert page.locator("#panel progress").count() == 0
+
+
+def test_bad_query_value_skipped(page: Page, pages_site) -> None:
+    """A query value that does not fit its control is skipped and named; the panel loads."""
+    site, pages = pages_site
+    path = write_page(pages, '<div id="panel" data-webvi="query.vi.json"></div>', {"query.vi.json": simple_vi("Query")})
+    page.goto(site.url + path + "?wait_ms=99999&text=from%20the%20query&flag=maybe")
+    assert wait_for_boot(page) == "ready"
+    page.wait_for_selector("#panel[data-webvi-panel-state=ready]")
+
+    status = page.inner_text("#panel .webvi-run-status")
+
+    assert status.startswith("Ignored initial values:")
+    assert "?wait_ms=99999: control \"wait (ms)\": enter a value from 0 to 60000" in status
+    assert "?flag=maybe" in status
+    assert page.input_value("#panel-control-wait_ms") == "10"
+    assert page.input_value("#panel-control-text") == "from the query"
+    assert page.get_attribute("#panel-control-wait_ms", "aria-invalid") == "false"
+
+
+def test_rejected_value_leaves_control_unchanged(page: Page, pages_site) -> None:
+    site, pages = pages_site
+    path = write_page(pages, '<div id="panel" data-webvi="keep.vi.json"></div>', {"keep.vi.json": simple_vi("Keep")})
+    page.goto(site.url + path)
+    assert wait_for_boot(page) == "ready"
+
+    outcome = page.evaluate(
+        """async () => {
+            const panel = await window.webvi.panel("panel");
+            const errors = [];
+            for (const value of [-10, 1.5, "abc", true]) {
+                try { panel.setControl("wait_ms", value); } catch (error) { errors.push(error.message); }
+            }
+            const result = await panel.run();
+            return {errors, status: result.status};
+        }"""
+    )
+
+    assert len(outcome["errors"]) == 4
+    assert "U32 takes whole numbers only" in outcome["errors"][1]
+    assert page.input_value("#panel-control-wait_ms") == "10"
+    assert outcome["status"] == "finished"
+
+
+def test_password_kept_out_of_events(page: Page, pages_site) -> None:
+    site, pages = pages_site
+    vi = VIBuilder("Secret")
+    secret = vi.control("password", "String", default="", id="secret", display="password")
+    vi.indicator("length", secret, id="copy")
+    path = write_page(pages, '<div id="panel" data-webvi="secret.vi.json"></div>', {"secret.vi.json": vi.dumps()})
+    page.goto(site.url + path + "?secret=from-the-url")
+    assert wait_for_boot(page) == "ready"
+
+    details = page.evaluate(
+        """async () => {
+            const panel = await window.webvi.panel("panel");
+            const seen = [];
+            document.getElementById("panel").addEventListener("webvi:run", (event) => seen.push(event.detail));
+            panel.setControl("secret", "s3cret-value");
+            await panel.run();
+            return JSON.stringify(seen);
+        }"""
+    )
+
+    assert "s3cret-value" not in details
+    assert page.input_value("#panel-control-secret") == "s3cret-value"

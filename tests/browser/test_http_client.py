@@ -388,3 +388,16 @@ json.dumps({{"sizes": sizes, "pending": webvi_fetch.pendingRequests()}})
     assert result["pending"] == 0
     # The heap may grow while the first requests warm up, never after.
     assert result["sizes"][-1] == result["sizes"][1], result["sizes"]
+
+
+def test_csp_block_reported_as_policy(page: Page, strict_site: RunningServer, api: RunningServer, api_app: ApiApp) -> None:
+    """Under the strict CSP a request to another origin is blocked, and error out says why."""
+    boot_page(page, strict_site.url)
+
+    result = run_vi(page, request_vi(include=False), {"url": api.url + "wildcard/echo"})
+
+    error = result["indicators"]["error"]
+    assert error["code"] == 363650
+    assert "Content-Security-Policy does not allow connecting" in error["source"]
+    assert "connect-src" in error["source"]
+    assert api_app.requests == []

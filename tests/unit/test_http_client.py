@@ -853,3 +853,48 @@ def test_same_origin_failure_not_probed() -> None:
     h.run()
 
     assert transport.probed == []
+
+
+def test_diagnosis_replaces_general_advice() -> None:
+    h = Harness(diagnosing(Diagnosis.UNREACHABLE))
+    method_vi(h, include=True)
+
+    source = h.run().indicators["error"].source
+
+    assert "could not be reached" in source
+    assert "must answer with Access-Control-Allow-Origin" not in source
+    assert source.index("Diagnosis") < source.index("URL: ")
+
+
+def test_csp_block_named_in_error() -> None:
+    h = Harness(RecordingTransport(respond=failing(FailureKind.BLOCKED_BY_PAGE, "the connect-src directive blocks x")))
+    method_vi(h, include=True)
+
+    error = h.run().indicators["error"]
+
+    assert error.code == 363650
+    assert "Content-Security-Policy does not allow connecting" in error.source
+    assert "connect-src" in error.source
+
+
+def test_long_url_shortened_in_error() -> None:
+    url = "https://api.example.test/" + "a" * 5000
+    h = Harness(RecordingTransport(respond=failing(FailureKind.NETWORK)))
+    method_vi(h, url=url)
+
+    source = h.run().indicators["error"].source
+
+    assert len(source) < 1500
+    assert f"({len(url)} characters)" in source
+
+
+def test_username_with_colon_rejected() -> None:
+    h = Harness()
+    node = open_chain(h, username="a:b", password="s3cret")
+    h.vi.indicator("error", node.error_out)
+
+    error = h.run().indicators["error"]
+
+    assert error.code == 1
+    assert "must not contain a colon" in error.source
+    assert "s3cret" not in error.source

@@ -64,7 +64,7 @@ def test_unknown_terminal_on_wire() -> None:
     data["diagram"]["wires"].append(["first.nonexistent", "second.after"])
 
     [problem] = problems_of(data)
-    assert "wire 3 (first.nonexistent -> second.after)" in problem
+    assert "wire 4 (first.nonexistent -> second.after)" in problem
     assert "unknown output terminal 'first.nonexistent'" in problem
 
 
@@ -81,7 +81,7 @@ def test_type_mismatch_on_wire() -> None:
     data["diagram"]["wires"].append(["first.text", "second.also_after"])
 
     [problem] = problems_of(data)
-    assert "wire 3 (first.text -> second.also_after)" in problem
+    assert "wire 4 (first.text -> second.also_after)" in problem
     assert "type mismatch: String cannot be wired to I32" in problem
 
 
@@ -109,7 +109,7 @@ def test_input_with_two_wires() -> None:
     data["diagram"]["wires"].append(["start", "second.value"])
 
     [problem] = problems_of(data)
-    assert "node 'second' terminal 'value' already has a wire (wire 0)" in problem
+    assert "node 'second' terminal 'value' already has a wire (wire 1)" in problem
 
 
 def test_input_with_wire_and_constant() -> None:

@@ -152,6 +152,8 @@ def main(args: argparse.Namespace) -> int:
 
 def load_vi(path: Path) -> tuple[VI, CheckedVI, bytes]:
     """Read and check the VI file; return the VI, its checked form and the file's bytes."""
+    if path.is_dir():
+        raise CommandError(f"{path} is a directory; give the path of a *.vi.json file.", EXIT_USAGE)
     if not path.is_file():
         raise CommandError(f"VI file {path} not found; give the path of a *.vi.json file.", EXIT_USAGE)
     try:
@@ -234,12 +236,29 @@ def parse_control_value(control: Control, data_type: DataType, text: str) -> Any
         message = f"control {control.label!r}: {value_text} {error}. {value_hint(data_type.name)}"
         raise CommandError(message, EXIT_USAGE) from None
     try:
-        return data_type.parse_json(json_value)
+        value = data_type.parse_json(json_value)
     except (ValueError, TypeError) as error:
         reason = "" if is_secret(control) else f": {error}"
         hint = value_hint(data_type.name) if is_secret(control) or data_type.name in JSON_TYPES else ""
         message = f"control {control.label!r}: {value_text} is not a valid {data_type.name}{reason}. {hint}"
         raise CommandError(message.strip(), EXIT_USAGE) from None
+    problem = range_problem(control, value)
+    if problem:
+        raise CommandError(f"control {control.label!r}: {value_text} is out of range; {problem}.", EXIT_USAGE)
+    return value
+
+
+def range_problem(control: Control, value: Any) -> str | None:
+    """Return why a numeric value is outside the control's minimum and maximum, or None."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    if control.minimum is not None and not value >= control.minimum:
+        return f"the VI allows values from {control.minimum}" + (
+            f" to {control.maximum}" if control.maximum is not None else " up"
+        )
+    if control.maximum is not None and not value <= control.maximum:
+        return f"the VI allows values up to {control.maximum}"
+    return None
 
 
 def text_to_json(data_type: DataType, text: str) -> Any:

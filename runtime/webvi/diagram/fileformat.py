@@ -168,7 +168,9 @@ def parse_vi(data: Any) -> VI:
     diagram = reader.obj(top.get("diagram", {}), "diagram") or {}
     reader.unknown_fields(diagram, {"nodes", "wires"}, "diagram")
     nodes = [_read_node(reader, item, f"node {index}") for index, item in enumerate(reader.items(diagram, "nodes", "diagram"))]
-    wires = [_read_wire(reader, item, f"wire {index}") for index, item in enumerate(reader.items(diagram, "wires", "diagram"))]
+    wires = [
+        _read_wire(reader, item, f"wire {index + 1}") for index, item in enumerate(reader.items(diagram, "wires", "diagram"))
+    ]
 
     if reader.problems:
         raise VIError(name, reader.problems)
@@ -201,12 +203,17 @@ def loads_vi(text: str) -> VI:
 
 
 def read_vi(path: str | Path) -> VI:
-    """Read and parse a VI file from disk."""
+    """Read and parse a VI file from disk; problems name the file when the VI's name is unknown."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise VIError(str(path), [Problem("VI file", f"cannot read {path}: {error}")]) from None
-    return loads_vi(text)
+    try:
+        return loads_vi(text)
+    except VIError as error:
+        if error.vi_name == "?":
+            raise VIError(Path(path).name, error.problems) from None
+        raise
 
 
 def _panel_item_json(item: Control | Indicator) -> dict[str, Any]:

@@ -32,4 +32,5 @@ def node_location(node_id: str, terminal: str | None = None) -> str:
 
 
 def wire_location(index: int, source: str, sink: str) -> str:
-    return f"wire {index} ({source} -> {sink})"
+    """Name a wire by its position in the file's wire list, counted from 1, and its endpoints."""
+    return f"wire {index + 1} ({source} -> {sink})"

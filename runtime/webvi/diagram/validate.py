@@ -229,7 +229,7 @@ class _Checker:
             sink = self.resolve(wire.sink, location, as_source=False)
             if sink is not None:
                 if sink.text in sinks:
-                    self.problem(location, f"{self.sink_name(sink)} already has a wire (wire {sinks[sink.text]}); an input takes one wire")
+                    self.problem(location, f"{self.sink_name(sink)} already has a wire (wire {sinks[sink.text] + 1}); an input takes one wire")
                     continue
                 sinks[sink.text] = index
             if source is None or sink is None:

@@ -68,15 +68,18 @@ def _host_and_port(netloc: str) -> str:
     return netloc.rpartition("@")[2]
 
 
+MAX_URL_SHOWN = 300
+
+
 def display_url(url: str) -> str:
-    """Return url without user name and password, for messages and logs."""
+    """Return url without user name and password, shortened to MAX_URL_SHOWN characters, for messages."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparsable URL>"
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit((parts.scheme, _host_and_port(parts.netloc), parts.path, parts.query, parts.fragment))
+    if "@" in parts.netloc:
+        url = urlunsplit((parts.scheme, _host_and_port(parts.netloc), parts.path, parts.query, parts.fragment))
+    return url if len(url) <= MAX_URL_SHOWN else url[:MAX_URL_SHOWN] + f"… ({len(url)} characters)"
 
 
 def _log_url(url: str) -> str:
@@ -96,6 +99,9 @@ def open_handle(context: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         raise NodeError(COOKIE_FILE_UNSUPPORTED, f"cookie file: {inputs['cookie_file']}")
     if not inputs["verify_server"]:
         raise NodeError(VERIFY_SERVER_REQUIRED)
+    if ":" in inputs["username"]:
+        # RFC 7617: Basic authentication joins user and password with the first colon.
+        raise NodeError(INVALID_ARGUMENT, "username must not contain a colon, which HTTP Basic authentication cannot send")
 
     handles = _service(context).handles
     handle = handles.open(inputs["username"], inputs["password"])
@@ -251,7 +257,7 @@ async def _diagnose(transport: Transport, request: HTTPRequest) -> str:
     if template is None:
         return ""
     names = ", ".join(name for name, _ in request.headers) or "none"
-    return "\n" + template.format(origin=report.page_origin or "this page's origin", headers=names)
+    return template.format(origin=report.page_origin or "this page's origin", headers=names)
 
 
 def _should_diagnose(handle: ClientHandle | None, request: HTTPRequest, failure: TransportFailure) -> bool:
@@ -266,9 +272,18 @@ def _should_diagnose(handle: ClientHandle | None, request: HTTPRequest, failure:
     )
 
 
-def _failure_error(failure: TransportFailure, request: HTTPRequest) -> NodeError:
+CSP_BLOCKED = (
+    "The page's Content-Security-Policy does not allow connecting to this URL, so the browser did not send "
+    "the request. Add its origin to the policy's connect-src directive (default-src 'self' alone allows "
+    "only the page's own origin)."
+)
+
+
+def _failure_error(failure: TransportFailure, request: HTTPRequest, diagnosis: str = "") -> NodeError:
     url_line = f"URL: {display_url(request.url)}"
     browser_line = f"\nbrowser message: {failure.detail}" if failure.detail else ""
+    if failure.kind is FailureKind.BLOCKED_BY_PAGE:
+        return NodeError(NETWORK_ERROR, message=f"{CSP_BLOCKED}\n{url_line}{browser_line}")
     if failure.kind is FailureKind.TIMEOUT:
         return NodeError(TIMEOUT, f"{url_line}\ntimeout in ms: {request.timeout_ms}")
     if failure.kind is FailureKind.ABORTED:
@@ -277,6 +292,9 @@ def _failure_error(failure: TransportFailure, request: HTTPRequest) -> NodeError
         return NodeError(URL_INVALID, url_line + browser_line)
     if failure.kind is FailureKind.INVALID_HEADER:
         return NodeError(HEADER_INVALID, url_line + browser_line)
+    if diagnosis:
+        # The diagnosis replaces the general advice, which it may contradict.
+        return NodeError(NETWORK_ERROR, f"{diagnosis}\n{url_line}{browser_line}")
     credentialed_cors = request.credentials == "include" and failure.cross_origin is not False
     hint = f"\n{CREDENTIALS_HINT}" if credentialed_cors else ""
     return NodeError(NETWORK_ERROR, url_line + browser_line + hint)
@@ -314,10 +332,8 @@ async def send_request(context: NodeContext, inputs: dict[str, Any], method: str
         response = await transport.send(request)
     except TransportFailure as failure:
         log.info("%s %s failed: %s", method, _log_url(url), failure.kind.value)
-        error = _failure_error(failure, request)
-        if _should_diagnose(handle, request, failure):
-            error.message += await _diagnose(transport, request)
-        raise error from None
+        diagnosis = await _diagnose(transport, request) if _should_diagnose(handle, request, failure) else ""
+        raise _failure_error(failure, request, diagnosis) from None
     log.info("%s %s -> %d in %.0f ms", method, _log_url(url), response.status, (time.monotonic() - started) * 1000)
 
     if dropped:

@@ -21,6 +21,7 @@ class FailureKind(enum.Enum):
     NETWORK = "network"  # fetch rejected: unreachable, CORS, TLS; the browser hides which
     INVALID_URL = "invalid_url"  # the URL cannot be parsed or uses a scheme fetch rejects
     INVALID_HEADER = "invalid_header"  # the browser rejected a request header
+    BLOCKED_BY_PAGE = "blocked_by_page"  # the page's Content-Security-Policy forbids the URL
 
 
 class Diagnosis(enum.Enum):
