@@ -43,7 +43,7 @@ function nextTask() {
 }
 
 // fetch() reports a URL that the page's Content-Security-Policy forbids like any network
-// failure; only a securitypolicyviolation event tells the two apart. The loader imports
+// failure; only a securitypolicyviolation event distinguishes the two. The loader imports
 // this module before any request, so the listener sees every violation.
 const violations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -119,7 +119,7 @@ export async function sendRequest(id, method, url, headerText, body, credentials
 
 // Probes why a credentialed request failed, with requests that carry no credentials:
 // the same request without credentials, then (when it has headers) a plain one, then one
-// in "no-cors" mode, which succeeds for any answer the server gives. Only GET and HEAD
+// in "no-cors" mode, which succeeds for any response the server sends. Only GET and HEAD
 // are probed, because they are safe to repeat.
 export async function diagnose(method, url, headerText, timeoutMs) {
   const target = new URL(url, document.baseURI);

@@ -304,9 +304,12 @@ class Indicator {
     this.value = value;
     const { type } = this.spec;
     if (type === "ErrorCluster") {
+      let kind = "ok";
+      if (value.status) kind = "error";
+      else if (value.code) kind = "warning";
       this.led.dataset.on = String(value.status);
-      this.led.dataset.kind = value.status ? "error" : value.code ? "warning" : "ok";
-      this.ledText.textContent = value.status ? "error" : value.code ? "warning" : "no error";
+      this.led.dataset.kind = kind;
+      this.ledText.textContent = kind === "ok" ? "no error" : kind;
       this.code.textContent = String(value.code);
       this.source.textContent = value.source;
     } else if (type === "Boolean") {

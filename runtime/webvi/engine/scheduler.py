@@ -6,9 +6,9 @@ coroutine is stepped directly: when it finishes without waiting, as most nodes d
 is all. A node that really waits (I/O, a timer) is resumed by a done callback on the
 future it awaits, so independent waiting branches run concurrently without an asyncio
 task per node. This matters most in Pyodide, where every scheduled callback costs a
-browser task (about 0.2 ms measured on the 2-core benchmark machine): after a response
-arrives, one callback resumes the node and, when it was the last one, one more resumes
-the code waiting for the run.
+browser task (about 0.2 ms measured on the 2-core benchmark machine). After a response
+arrives, one callback resumes the node. When that node was the last one, one more
+callback resumes the code waiting for the run.
 
 NOTE: node coroutines therefore run outside any asyncio task of their own, so they must
 not use asyncio.timeout(), asyncio.wait_for() or asyncio.current_task(); a timeout belongs
@@ -161,7 +161,7 @@ class _Suspended:
     def wait_on(self, awaited: Any) -> None:
         """Arrange for the next step when what the coroutine yielded is done."""
         if awaited is None:
-            # A bare yield (asyncio.sleep(0)) asks only to let other callbacks run first.
+            # A bare yield (asyncio.sleep(0)) only lets other callbacks run first.
             self.run._loop.call_soon(self.step)
             return
         if not asyncio.isfuture(awaited) or not getattr(awaited, "_asyncio_future_blocking", False):

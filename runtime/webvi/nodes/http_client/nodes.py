@@ -41,7 +41,7 @@ CREDENTIALS_HINT = (
 
 
 class HTTPClientService:
-    """What the HTTP Client nodes share in one runtime: the transport and the open handles."""
+    """The state the HTTP Client nodes share in one runtime: the transport and the open handles."""
 
     def __init__(self, transport: Transport, handles: HandleTable | None = None) -> None:
         self.transport = transport
