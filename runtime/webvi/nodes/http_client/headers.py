@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import codecs
 import re
-from email.message import Message
 
 # RFC 9110 section 5.6.2: token = 1*tchar.
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -77,17 +76,16 @@ def format_response_headers(status: int, status_text: str, headers: tuple[tuple[
 
 def response_charset(content_type: str | None) -> str:
     """Return the Python codec for a Content-Type's charset parameter, UTF-8 when absent or unknown."""
-    if not content_type:
-        return "utf-8"
-    message = Message()
-    message["content-type"] = content_type
-    charset = message.get_param("charset")
-    if not isinstance(charset, str):
-        return "utf-8"
-    try:
-        return codecs.lookup(charset.strip()).name
-    except LookupError:
-        return "utf-8"
+    # The parameters follow the media type, separated by ";" (RFC 9110, section 8.3.1).
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset":
+            continue
+        try:
+            return codecs.lookup(value.strip().strip('"').strip()).name
+        except LookupError:
+            return "utf-8"
+    return "utf-8"
 
 
 def decode_body(body: bytes, content_type: str | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from webvi.engine import NodeContext
 from webvi.errors import (
@@ -23,6 +22,7 @@ from webvi.nodes.http_client.handles import ClientHandle, HandleTable
 from webvi.nodes.http_client.headers import (
     DEFAULT_CONTENT_TYPE, basic_authorization, decode_body, format_response_headers, header_problem, is_forbidden,
 )
+from webvi.nodes.http_client.urls import display_url, log_url, split_url
 from webvi.nodes.http_client.transport import (
     Diagnosis, DiagnosisReport, FailureKind, HTTPRequest, HTTPResponse, Transport, TransportFailure,
 )
@@ -61,34 +61,6 @@ def _open_handle_for(context: NodeContext, refnum: int) -> ClientHandle:
     if handle is None:
         raise NodeError(INVALID_ARGUMENT, f"client handle: {refnum} (not open)")
     return handle
-
-
-def _host_and_port(netloc: str) -> str:
-    """Return the part of a URL's netloc after any user name and password."""
-    return netloc.rpartition("@")[2]
-
-
-MAX_URL_SHOWN = 300
-
-
-def display_url(url: str) -> str:
-    """Return url without user name and password, shortened to MAX_URL_SHOWN characters, for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if "@" in parts.netloc:
-        url = urlunsplit((parts.scheme, _host_and_port(parts.netloc), parts.path, parts.query, parts.fragment))
-    return url if len(url) <= MAX_URL_SHOWN else url[:MAX_URL_SHOWN] + f"… ({len(url)} characters)"
-
-
-def _log_url(url: str) -> str:
-    # Query strings often carry tokens, so the log keeps only scheme, host and path.
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    return urlunsplit((parts.scheme, _host_and_port(parts.netloc), parts.path, "", ""))
 
 
 # --- handle nodes -----------------------------------------------------------------------
@@ -176,15 +148,14 @@ def _check_url(url: str) -> str:
     stripped = url.strip()
     if not stripped:
         raise NodeError(URL_INVALID, "URL: (empty)")
-    try:
-        parts = urlsplit(stripped)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
-    except ValueError as error:
-        raise NodeError(URL_INVALID, f"URL: {display_url(stripped)}\n{error}") from None
+    parts = split_url(stripped)
+    problem = parts.port_problem()
+    if problem is not None:
+        raise NodeError(URL_INVALID, f"URL: {display_url(stripped)}\n{problem}")
     # A URL without a scheme is relative to the page, as in NI's runtime.
     if parts.scheme and parts.scheme.lower() not in ("http", "https"):
         raise NodeError(URL_INVALID, f"URL: {display_url(stripped)}\nonly http and https URLs can be requested")
-    if parts.username is not None or parts.password is not None:
+    if parts.has_userinfo:
         raise NodeError(
             URL_INVALID,
             f"URL: {display_url(stripped)}\nfetch rejects a user name or password in the URL; "
@@ -252,7 +223,7 @@ async def _diagnose(transport: Transport, request: HTTPRequest) -> str:
     if diagnose is None:
         return ""
     report: DiagnosisReport = await diagnose(request)
-    log.info("%s %s failed; probes say: %s", request.method, _log_url(request.url), report.diagnosis.value)
+    log.info("%s %s failed; probes say: %s", request.method, log_url(request.url), report.diagnosis.value)
     template = DIAGNOSES.get(report.diagnosis)
     if template is None:
         return ""
@@ -331,10 +302,10 @@ async def send_request(context: NodeContext, inputs: dict[str, Any], method: str
     try:
         response = await transport.send(request)
     except TransportFailure as failure:
-        log.info("%s %s failed: %s", method, _log_url(url), failure.kind.value)
+        log.info("%s %s failed: %s", method, log_url(url), failure.kind.value)
         diagnosis = await _diagnose(transport, request) if _should_diagnose(handle, request, failure) else ""
         raise _failure_error(failure, request, diagnosis) from None
-    log.info("%s %s -> %d in %.0f ms", method, _log_url(url), response.status, (time.monotonic() - started) * 1000)
+    log.info("%s %s -> %d in %.0f ms", method, log_url(url), response.status, (time.monotonic() - started) * 1000)
 
     if dropped:
         context.warn(HEADER_DROPPED, "header: " + ", ".join(dropped))
