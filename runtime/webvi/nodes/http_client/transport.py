@@ -14,7 +14,7 @@ from typing import Protocol
 
 
 class FailureKind(enum.Enum):
-    """Why a request produced no response."""
+    """The reason a request produced no response."""
 
     TIMEOUT = "timeout"  # the timeout elapsed first
     ABORTED = "aborted"  # the VI was stopped
@@ -25,9 +25,9 @@ class FailureKind(enum.Enum):
 
 
 class Diagnosis(enum.Enum):
-    """Why a credentialed cross-origin request failed, as probes without credentials tell."""
+    """The cause of a failed credentialed cross-origin request, as found by probes without credentials."""
 
-    UNREACHABLE = "unreachable"  # no answer even to a request that ignores CORS
+    UNREACHABLE = "unreachable"  # no response even to a request that ignores CORS
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # answers, but not to this page's origin
     CREDENTIALS_NOT_ALLOWED = "credentials_not_allowed"  # allows the origin, not credentials
     HEADERS_NOT_ALLOWED = "headers_not_allowed"  # allows the origin, not the request's headers
