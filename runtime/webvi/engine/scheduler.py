@@ -231,10 +231,6 @@ class Program:
             plan.wired_outputs = frozenset(sinks_by_output)
         self.initial_ready = [plan.index for plan in self.plans if plan.wired_input_count == 0]
 
-    @property
-    def control_types(self):
-        return self.checked.control_types
-
     def control_values(self, controls: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Return every control's value for a run: the given ones, else the defaults.
 
