@@ -23,7 +23,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 import engine_workload  # noqa: E402
 from report import chromium_version, machine_description, write_section  # noqa: E402
-from support.browser import boot_page, run_python  # noqa: E402
+from support.browser import boot_page, load_module, run_python  # noqa: E402
 from support.servers import site_server  # noqa: E402
 from webvi.headless import launch_options  # noqa: E402
 
@@ -32,19 +32,13 @@ WORKLOAD = ROOT / "bench" / "engine_workload.py"
 
 
 def measure_pyodide(count: int, runs: int) -> dict:
-    # The workload module becomes a module in the page, then its measure() runs on WebLoop.
-    code = (
-        "import sys, types, json\n"
-        "module = types.ModuleType('engine_workload')\n"
-        f"exec({WORKLOAD.read_text()!r}, module.__dict__)\n"
-        "sys.modules['engine_workload'] = module\n"
-        f"json.dumps(await module.measure({count}, {runs}))\n"
-    )
+    code = f"import json, engine_workload\njson.dumps(await engine_workload.measure({count}, {runs}))\n"
     options = launch_options()
     with site_server(ROOT / "dist") as site, sync_playwright() as playwright:
         browser = playwright.chromium.launch(**options)
         page = browser.new_page()
         boot_page(page, site.url)
+        load_module(page, WORKLOAD, "engine_workload")
         result = json.loads(run_python(page, code))
         browser.close()
     return result

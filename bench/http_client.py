@@ -26,7 +26,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from report import chromium_version, machine_description, write_section  # noqa: E402
 from support.apps import ApiApp  # noqa: E402
-from support.browser import boot_page, run_python  # noqa: E402
+from support.browser import boot_page, load_module, run_python  # noqa: E402
 from support.servers import site_server, wsgi_server  # noqa: E402
 from webvi.headless import launch_options  # noqa: E402
 
@@ -67,16 +67,6 @@ def python(page: Page, call: str) -> object:
     return json.loads(run_python(page, f"import json, http_workload\njson.dumps(await http_workload.{call})"))
 
 
-def load_workload(page: Page) -> None:
-    run_python(
-        page,
-        "import sys, types\n"
-        "module = types.ModuleType('http_workload')\n"
-        f"exec({WORKLOAD.read_text()!r}, module.__dict__)\n"
-        "sys.modules['http_workload'] = module\n",
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each workload (default: 3)")
@@ -92,7 +82,7 @@ def main() -> int:
         browser = playwright.chromium.launch(**options)
         page = browser.new_page()
         boot_page(page, site.url)
-        load_workload(page)
+        load_module(page, WORKLOAD, "http_workload")
 
         small = apis[0].url + "wildcard/bytes/64"
         big = apis[0].url + "wildcard/large/32"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -30,6 +29,7 @@ from support.sites import (
     make_certificates,
     site_browser,
 )
+from support.servers import free_port
 from support.vis import no_error, request_vi
 from webvi.diagram import VIBuilder
 
@@ -413,11 +413,7 @@ def test_cross_site_diagnosis_refused_header(site_page: Page, sites: CrossSiteTo
 
 def test_cross_site_diagnosis_unreachable(site_page: Page, sites: CrossSiteTopology) -> None:
     """A port where nothing listens on api.site-b.test is diagnosed as unreachable."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    source = failed_diagnosis(site_page, request_vi(include=True), f"https://api.site-b.test:{port}/echo")
+    source = failed_diagnosis(site_page, request_vi(include=True), f"https://api.site-b.test:{free_port()}/echo")
 
     assert "Diagnosis: the server could not be reached" in source
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 from playwright.sync_api import Page
 
 from support.apps import ApiApp
 from support.browser import run_vi
-from support.servers import RunningServer
+from support.servers import RunningServer, free_port
 from support.vis import request_vi
 
 
@@ -21,11 +20,7 @@ def failed_source(page: Page, vi: str, url: str) -> str:
 
 
 def test_diagnosis_unreachable_server(booted_page: Page) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    source = failed_source(booted_page, request_vi(include=True), f"http://127.0.0.1:{port}/echo")
+    source = failed_source(booted_page, request_vi(include=True), f"http://127.0.0.1:{free_port()}/echo")
 
     assert "Diagnosis: the server could not be reached" in source
 
@@ -57,7 +52,7 @@ def test_diagnosis_headers_not_allowed(booted_page: Page, api: RunningServer) ->
 
 
 def test_post_is_never_probed(booted_page: Page, api: RunningServer, api_app: ApiApp) -> None:
-    """A failed credentialed POST is reported without probes: the server sees one request."""
+    """A failed credentialed POST is reported without probes: the server receives one request."""
     source = failed_source(booted_page, request_vi("POST", include=True, buffer="a=1"), api.url + "wildcard/echo")
 
     assert "Diagnosis" not in source

@@ -1,14 +1,13 @@
 """The HTTP Client palette in real Pyodide and Chromium, against real servers on other ports.
 
 The page is served from one loopback port and the APIs from others, so every request
-here is cross-origin (and same-site); the same-origin case has a server of its own.
+here is cross-origin (and same-site). The same-origin case has a server of its own.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from support.apps import LATIN1_TEXT, ApiApp
 from support.browser import boot_page, run_python, run_vi
-from support.servers import RunningServer, wsgi_server
+from support.servers import RunningServer, free_port, wsgi_server
 from support.vis import no_error, parallel_get_vi, request_vi
 
 
@@ -164,7 +163,7 @@ def test_timeout_expires_against_slow_server(booted_page: Page, api: RunningServ
     assert error["code"] == 56
     assert "timeout in ms: 1000" in error["source"]
     assert result["indicators"]["status"] == 0
-    # The bounds allow for the page round trip; the server would answer only after 5 s.
+    # The bounds allow for the page round trip. The server would respond only after 5 s.
     assert 0.9 < elapsed < 4.0
 
 
@@ -179,10 +178,7 @@ def test_negative_timeout_waits(booted_page: Page, api: RunningServer) -> None:
 @pytest.fixture
 def refused_url() -> str:
     """A loopback URL on a port that was just free, so nothing listens there."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/nothing"
+    return f"http://127.0.0.1:{free_port()}/nothing"
 
 
 def test_refused_port_reports_network_error(booted_page: Page, refused_url: str) -> None:
@@ -325,7 +321,7 @@ def same_origin_site(dist_dir: Path, api_app: ApiApp) -> Iterator[RunningServer]
 
 @pytest.mark.parametrize("include", [None, False, True])
 def test_same_origin_sends_page_cookies(page: Page, same_origin_site: RunningServer, include: bool | None) -> None:
-    """A same-origin request carries the page's cookies whatever Configure CORS says."""
+    """A same-origin request carries the page's cookies whatever Configure CORS sets."""
     boot_page(page, same_origin_site.url)
     page.evaluate("document.cookie = 'panel=front; path=/'")
 
@@ -391,7 +387,7 @@ json.dumps({{"sizes": sizes, "pending": webvi_fetch.pendingRequests()}})
 
 
 def test_csp_block_reported_as_policy(page: Page, strict_site: RunningServer, api: RunningServer, api_app: ApiApp) -> None:
-    """Under the strict CSP a request to another origin is blocked, and error out says why."""
+    """Under the strict CSP a request to another origin is blocked, and error out names the policy."""
     boot_page(page, strict_site.url)
 
     result = run_vi(page, request_vi(include=False), {"url": api.url + "wildcard/echo"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from support.httpbin import httpbin_server
-from support.servers import RunningServer
+from support.servers import RunningServer, free_port
 from support.vis import no_error, request_vi
 from webvi.diagram import VIBuilder
 
@@ -82,10 +81,7 @@ def echo_vi(tmp_path: Path) -> Path:
 @pytest.fixture
 def refused_url() -> str:
     """A loopback URL on a port that was just free, so nothing listens there."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/nothing"
+    return f"http://127.0.0.1:{free_port()}/nothing"
 
 
 # --- runs in Chromium -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
@@ -65,3 +66,14 @@ def run_vi(page: Page, vi_text: str, controls: dict[str, Any] | None = None) -> 
     """Run a VI file's text in the page's Pyodide; return status, indicators (JSON) and error."""
     code = f"VI_TEXT = {vi_text!r}\nCONTROLS = {json.dumps(controls or {})!r}\n" + RUN_VI
     return json.loads(run_python(page, code))
+
+
+def load_module(page: Page, path: Path, name: str) -> None:
+    """Make the Python file at path importable as `name` in the page's Pyodide."""
+    run_python(
+        page,
+        "import sys, types\n"
+        f"module = types.ModuleType({name!r})\n"
+        f"exec({path.read_text()!r}, module.__dict__)\n"
+        f"sys.modules[{name!r}] = module\n",
+    )

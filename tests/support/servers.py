@@ -7,6 +7,7 @@ is a context manager that yields a `RunningServer` and shuts the server down on 
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +36,13 @@ class RunningServer:
 
     def origin(self) -> str:
         return self.url.rstrip("/")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a loopback port that was free a moment ago, so nothing listens there."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 _FAILURE_KINDS = {kind.value: kind for kind in FailureKind}
 
 
+def _header_text(headers: tuple[tuple[str, str], ...]) -> str:
+    """Join headers as `Name: value` lines for the helper, which splits them again."""
+    return "\r\n".join(f"{name}: {value}" for name, value in headers)
+
+
 def _parse_headers(text: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for line in text.split("\r\n") if text else ():
@@ -41,7 +46,7 @@ class FetchTransport:
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         request_id = next(self._request_ids)
-        header_text = "\r\n".join(f"{name}: {value}" for name, value in request.headers)
+        header_text = _header_text(request.headers)
         js_body = to_js(request.body) if request.body is not None else None
         js_promise = webvi_fetch.sendRequest(
             request_id, request.method, request.url, header_text, js_body, request.credentials,
@@ -56,7 +61,7 @@ class FetchTransport:
 
     async def diagnose(self, request: HTTPRequest) -> DiagnosisReport:
         """Probe without credentials why a credentialed GET or HEAD failed."""
-        header_text = "\r\n".join(f"{name}: {value}" for name, value in request.headers)
+        header_text = _header_text(request.headers)
         js_report = await webvi_fetch.diagnose(request.method, request.url, header_text, request.timeout_ms)
         try:
             diagnosis = Diagnosis(js_report.diagnosis)
