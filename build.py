@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Build dist/, a static site that serves webvi pages with everything they need.
 
-The site holds Pyodide's core files (from the npm package pinned in web/package-lock.json),
-the micropip and packaging wheels from PyPI with a lock file rewritten for their hashes,
-the webvi wheel built from runtime/, the page shell from web/ and the examples.
+The site contains Pyodide's core files, from the npm package pinned in
+web/package-lock.json. It also contains the micropip and packaging wheels from PyPI with
+a lock file rewritten for their hashes, the webvi wheel built from runtime/, the page
+shell from web/ and the examples.
 
 Downloads and the webvi wheel are cached in .cache/, so a second run with nothing changed
 only copies files. This script uses the standard library alone, so it runs before the
@@ -156,7 +157,7 @@ def find_wheel(directory: Path, name: str, version: str | None = None) -> Wheel 
         matches.append(wheel)
     if len(matches) > 1:
         names = ", ".join(wheel.path.name for wheel in matches)
-        raise BuildError(f"{directory} holds more than one wheel of {name}: {names}. Delete all but one.")
+        raise BuildError(f"{directory} contains more than one wheel of {name}: {names}. Delete all but one.")
     return matches[0] if matches else None
 
 

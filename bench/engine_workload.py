@@ -25,7 +25,7 @@ REGISTRY = Registry([INCREMENT])
 
 
 def chain_vi(count: int) -> VI:
-    """A chain: each node's output feeds the next node, so nodes run one after another."""
+    """Build a chain: each node's output feeds the next node, so nodes run one after another."""
     nodes = [Node(f"n{index}", INCREMENT.kind) for index in range(count)]
     wires = [Wire("start", "n0.x")]
     wires += [Wire(f"n{index}.y", f"n{index + 1}.x") for index in range(count - 1)]
@@ -34,7 +34,7 @@ def chain_vi(count: int) -> VI:
 
 
 def wide_vi(count: int) -> VI:
-    """A wide diagram: one control feeds every node, so all nodes are ready at once."""
+    """Build a wide diagram: one control feeds every node, so all nodes are ready at once."""
     nodes = [Node(f"n{index}", INCREMENT.kind) for index in range(count)]
     wires = [Wire("start", f"n{index}.x") for index in range(count)]
     wires.append(Wire(f"n{count - 1}.y", "result"))

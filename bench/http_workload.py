@@ -14,7 +14,7 @@ from webvi.engine import compile_vi
 
 
 def one_get_program():
-    """A VI with one handle-less GET whose status, headers and body bytes are indicators."""
+    """Compile a VI with one handle-less GET whose status, headers and body bytes are indicators."""
     vi = VIBuilder("One GET")
     url = vi.control("URL", "String", id="url")
     get = vi.node("http.GET", url=url)
@@ -26,7 +26,7 @@ def one_get_program():
 
 
 def chain_program(count: int):
-    """A VI of count GET nodes in a row, each waiting for the previous one's error out.
+    """Compile a VI of count GET nodes in a row, each waiting for the previous one's error out.
 
     Every GET's status and body bytes reach indicators, so every node reads its body.
     """

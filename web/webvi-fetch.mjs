@@ -44,7 +44,7 @@ function nextTask() {
 
 // fetch() reports a URL that the page's Content-Security-Policy forbids like any network
 // failure; only a securitypolicyviolation event distinguishes the two. The loader imports
-// this module before any request, so the listener sees every violation.
+// this module before any request, so the listener receives every violation.
 const violations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
   violations.push({ uri: event.blockedURI, directive: event.effectiveDirective, time: performance.now() });
@@ -145,7 +145,7 @@ export async function diagnose(method, url, headerText, timeoutMs) {
   return { diagnosis, pageOrigin: location.origin };
 }
 
-// The number of requests in flight, for tests that check nothing is left behind.
+// Returns the number of requests in flight; tests check that none is left behind.
 export function pendingRequests() {
   return controllers.size;
 }

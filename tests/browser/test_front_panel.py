@@ -111,7 +111,7 @@ def test_example_cookie_round_trip(page: Page, site: RunningServer, httpbin: Run
 
 
 def test_example_shows_network_error(page: Page, site: RunningServer, api: RunningServer) -> None:
-    """A wildcard CORS answer to a credentialed request shows error 363650 in error out."""
+    """A wildcard CORS response to a credentialed request shows error 363650 in error out."""
     open_example(page, site, api.url + "wildcard/echo")
 
     click_run(page)

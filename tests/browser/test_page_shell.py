@@ -40,7 +40,8 @@ def test_webvi_imports_inside_pyodide(booted_page: Page, site_manifest: dict) ->
     assert result["version"] == webvi.__version__
     assert result["dist"] == site_manifest["webvi"]
     assert result["platform"] == "emscripten"
-    assert result["python"][0] == 3 and result["python"][1] >= 12
+    assert result["python"][0] == 3
+    assert result["python"][1] >= 12
 
 
 def test_progress_bar_moves_through_steps(page: Page, site: RunningServer) -> None:

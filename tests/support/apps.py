@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @Request.application
 def hello_api(request: Request) -> Response:
-    """Answer GET /hello with JSON, allowing any origin (no credentials)."""
+    """Respond to GET /hello with JSON, allowing any origin (no credentials)."""
     if request.path != "/hello":
         return Response("not found", status=404, headers={"Access-Control-Allow-Origin": "*"})
     body = json.dumps({"message": "hello from the API", "origin": request.headers.get("Origin")})

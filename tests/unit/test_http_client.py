@@ -22,7 +22,7 @@ from webvi.nodes.http_client.headers import basic_authorization, decode_body, fo
 
 @dataclass
 class RecordingTransport:
-    """Answers every request with `respond(request)` and keeps the requests it got."""
+    """A transport that responds to every request with `respond(request)` and records the requests."""
 
     respond: Callable[[HTTPRequest], HTTPResponse] = lambda request: HTTPResponse(200, "OK", (("content-type", "text/plain"),), b"hello")
     delay_s: float = 0.0

@@ -11,8 +11,8 @@ arrives, one callback resumes the node. When that node was the last one, one mor
 callback resumes the code waiting for the run.
 
 NOTE: node coroutines therefore run outside any asyncio task of their own, so they must
-not use asyncio.timeout(), asyncio.wait_for() or asyncio.current_task(); a timeout belongs
-in the I/O layer (the HTTP transport has its own).
+not use asyncio.timeout(), asyncio.wait_for() or asyncio.current_task(). A timeout belongs
+in the I/O layer, as the HTTP transport's does.
 
 Standard error behavior, LabVIEW's merge rule and run-level failures (an unexpected
 exception in a node, an abort) are applied here, so node implementations stay small.

@@ -32,7 +32,9 @@ def _default(terminal: Terminal) -> str:
 def _terminal_rows(kind: NodeKind) -> list[str]:
     rows = ["| terminal | direction | type | default | notes |", "| --- | --- | --- | --- | --- |"]
     for terminal in kind.inputs:
-        notes = "required" + ("; " + terminal.description if terminal.description else "") if terminal.required else terminal.description
+        notes = terminal.description
+        if terminal.required:
+            notes = f"required; {notes}" if notes else "required"
         name = f"`{terminal.name}_1`, `{terminal.name}_2`, ..." if terminal.variadic else f"`{terminal.name}`"
         rows.append(f"| {name} | input | {terminal.type.name} | {_default(terminal)} | {notes} |")
     for terminal in kind.outputs:

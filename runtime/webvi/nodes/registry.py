@@ -3,8 +3,8 @@
 A node kind declares its terminals (name, data type, default, whether an input is
 required) and an implementation, `run(context, inputs) -> outputs`, which may be a plain
 function or a coroutine function. `inputs` maps every input terminal name to its value
-(wired, constant or default); `outputs` maps output names to values and may leave some
-out, which then take their defaults.
+(wired, constant or default). `outputs` maps output names to values, and an output left out
+takes its default.
 
 A kind with `error_in` and `error_out` terminals gets LabVIEW's standard error behavior
 from the engine: it does not run when error in carries an error (unless it is a cleanup

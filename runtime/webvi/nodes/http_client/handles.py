@@ -1,6 +1,6 @@
 """Client handles: the refnums that Open Handle returns and the state each one holds.
 
-A handle holds request headers (an ordered map with exact, case-sensitive names), the
+A handle contains request headers (an ordered map with exact, case-sensitive names), the
 include-credentials-during-CORS flag, an optional username and password, and whether a
 failed credentialed request may be diagnosed with extra requests. Refnums start at 1,
 count up and are never reused, so a stale refnum cannot reach another handle's headers.

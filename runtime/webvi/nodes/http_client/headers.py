@@ -46,7 +46,7 @@ def header_problem(name: str, value: str) -> str | None:
 
 
 def is_forbidden(name: str, value: str) -> bool:
-    """Whether the browser drops this request header without telling the page."""
+    """Return True when the browser drops this request header without telling the page."""
     lowered = name.lower()
     if lowered in FORBIDDEN_NAMES or lowered.startswith(FORBIDDEN_PREFIXES):
         return True

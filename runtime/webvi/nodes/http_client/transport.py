@@ -28,7 +28,7 @@ class Diagnosis(enum.Enum):
     """The cause of a failed credentialed cross-origin request, as found by probes without credentials."""
 
     UNREACHABLE = "unreachable"  # no response even to a request that ignores CORS
-    ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # answers, but not to this page's origin
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # responds, but not to this page's origin
     CREDENTIALS_NOT_ALLOWED = "credentials_not_allowed"  # allows the origin, not credentials
     HEADERS_NOT_ALLOWED = "headers_not_allowed"  # allows the origin, not the request's headers
     UNKNOWN = "unknown"  # the probes could not tell
@@ -36,7 +36,7 @@ class Diagnosis(enum.Enum):
 
 @dataclass(frozen=True)
 class DiagnosisReport:
-    """What `Transport.diagnose` found, and the page origin the server saw."""
+    """The result of `Transport.diagnose`, with the page origin the server received."""
 
     diagnosis: Diagnosis
     page_origin: str = ""
@@ -45,8 +45,8 @@ class DiagnosisReport:
 class TransportFailure(Exception):
     """A request failed before a response arrived.
 
-    `detail` is the browser's own message; `cross_origin` says whether the URL's origin
-    differs from the page's (None when the transport cannot tell).
+    `detail` is the browser's own message. `cross_origin` is True when the URL's origin
+    differs from the page's, and None when the transport cannot tell.
     """
 
     def __init__(self, kind: FailureKind, detail: str = "", cross_origin: bool | None = None) -> None:
