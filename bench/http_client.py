@@ -157,9 +157,9 @@ The node side runs `bench/http_workload.py` in the page.
 Wasm heap after the first 32 MiB GET into Python bytes: {heap_first / 2**20:.0f} MiB; after
 the twentieth: {heap_twentieth / 2**20:.0f} MiB ({verdict(heap_twentieth <= heap_first)} the goal of no growth).
 
-A GET node costs one await of the helper's promise in `web/webvi-fetch.mjs`; a whole run
-adds one more callback, to resume the code waiting for the run, which the second row
-shows. The large body is copied once, from the response's ArrayBuffer into Python bytes
+A GET node makes one call into `web/webvi-fetch.mjs`, which calls Python back once with
+the outcome. That call resumes the node and, after the last node, the code waiting for
+the run (`webvi/engine/completion.py`). The large body is copied once, from the response's ArrayBuffer into Python bytes
 in the wasm heap; its rows take the median of three tries per round.
 """
     print(body)

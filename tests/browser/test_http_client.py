@@ -352,12 +352,13 @@ await asyncio.sleep(0.3)
 running.abort()
 result = await running.wait()
 import webvi_fetch
+from webvi.browser.fetch import requests_in_flight
 json.dumps({{"aborted": result.aborted, "error": result.indicators["request_error"].code,
-            "pending": webvi_fetch.pendingRequests()}})
+            "pending": webvi_fetch.pendingRequests(), "awaited": requests_in_flight()}})
 """
     result = json.loads(run_python(booted_page, code))
 
-    assert result == {"aborted": True, "error": 363508, "pending": 0}
+    assert result == {"aborted": True, "error": 363508, "pending": 0, "awaited": 0}
 
 
 def test_many_requests_keep_heap_flat(booted_page: Page, api: RunningServer) -> None:
@@ -377,11 +378,13 @@ for round_number in range(5):
         assert result.indicators["status"] == 200, result.indicators["error"]
     gc.collect()
     sizes.append(pyodide_js._module.HEAPU8.length)
-json.dumps({{"sizes": sizes, "pending": webvi_fetch.pendingRequests()}})
+from webvi.browser.fetch import requests_in_flight
+json.dumps({{"sizes": sizes, "pending": webvi_fetch.pendingRequests(), "awaited": requests_in_flight()}})
 """
     result = json.loads(run_python(booted_page, code))
 
     assert result["pending"] == 0
+    assert result["awaited"] == 0
     # The heap may grow while the first requests warm up, never after.
     assert result["sizes"][-1] == result["sizes"][1], result["sizes"]
 

@@ -6,9 +6,10 @@ coroutine is stepped directly: when it finishes without waiting, as most nodes d
 is all. A node that really waits (I/O, a timer) is resumed by a done callback on the
 future it awaits, so independent waiting branches run concurrently without an asyncio
 task per node. This matters most in Pyodide, where every scheduled callback costs a
-browser task (about 0.2 ms measured on the 2-core benchmark machine). After a response
-arrives, one callback resumes the node. When that node was the last one, one more
-callback resumes the code waiting for the run.
+browser task (about 0.2 ms measured on the 2-core benchmark machine). The page's
+transport and `Run.wait` use a Completion (webvi.engine.completion), so a response that
+JavaScript delivers resumes the node, and when it was the last one the code waiting for
+the run, in that same call.
 
 NOTE: node coroutines therefore run outside any asyncio task of their own, so they must
 not use asyncio.timeout(), asyncio.wait_for() or asyncio.current_task(). A timeout belongs
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webvi.diagram.validate import CheckedNode, CheckedVI
+from webvi.engine.completion import Completion
 from webvi.errors import NODE_EXCEPTION, NODE_OUTPUT_INVALID, ErrorCluster, describe, error_source, merge
 from webvi.nodes.registry import NodeError
 from webvi.types import ERROR_CLUSTER
@@ -312,7 +314,7 @@ class Run:
         self._stopping = False
         self._loop = asyncio.get_running_loop()
         self._result: RunResult | None = None
-        self._waiters: list[asyncio.Future[RunResult]] = []
+        self._waiters: list[Completion[RunResult]] = []
 
     # --- public -------------------------------------------------------------------------
 
@@ -333,8 +335,9 @@ class Run:
         """Wait for the run to end and return its result; cancelling the wait aborts the run."""
         if self._result is not None:
             return self._result
-        # A future per waiter, set directly when the run ends: one callback, no shield.
-        waiter = self._loop.create_future()
+        # A Completion per waiter, delivered when the run ends: the waiting task resumes
+        # in that call when the run ends in a callback from outside Python (a response).
+        waiter: Completion[RunResult] = Completion(self._loop)
         self._waiters.append(waiter)
         try:
             return await waiter
@@ -536,7 +539,6 @@ class Run:
                 log.exception("a run-end callback of %s failed", self.program.vi_name)
         self.end_callbacks.clear()
         self._result = RunResult(dict(self.indicators), aborted=self.aborted, error=self.error)
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(self._result)
-        self._waiters.clear()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.deliver(self._result)

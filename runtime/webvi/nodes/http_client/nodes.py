@@ -305,7 +305,8 @@ async def send_request(context: NodeContext, inputs: dict[str, Any], method: str
         log.info("%s %s failed: %s", method, log_url(url), failure.kind.value)
         diagnosis = await _diagnose(transport, request) if _should_diagnose(handle, request, failure) else ""
         raise _failure_error(failure, request, diagnosis) from None
-    log.info("%s %s -> %d in %.0f ms", method, log_url(url), response.status, (time.monotonic() - started) * 1000)
+    if log.isEnabledFor(logging.INFO):  # skip log_url(), which splits the URL again, when INFO is off
+        log.info("%s %s -> %d in %.0f ms", method, log_url(url), response.status, (time.monotonic() - started) * 1000)
 
     if dropped:
         context.warn(HEADER_DROPPED, "header: " + ", ".join(dropped))
@@ -313,11 +314,9 @@ async def send_request(context: NodeContext, inputs: dict[str, Any], method: str
 
 
 def _response_outputs(context: NodeContext, refnum: int, response: HTTPResponse, method: str) -> dict[str, Any]:
-    outputs: dict[str, Any] = {
-        "handle_out": refnum,
-        "headers": format_response_headers(response.status, response.status_text, response.headers),
-        "status_code": response.status,
-    }
+    outputs: dict[str, Any] = {"handle_out": refnum, "status_code": response.status}
+    if context.is_wired("headers"):
+        outputs["headers"] = format_response_headers(response.status, response.status_text, response.headers)
     if method != "HEAD":
         outputs["body_bytes"] = response.body
         if context.is_wired("body"):
