@@ -24,6 +24,27 @@ def in_event_loop(test):
     return wrapper
 
 
+def registry_with_waiting_node(pending: list[Completion[int]]) -> Registry:
+    """Return a registry with test.WaitForValue, whose node awaits a Completion it adds to pending."""
+
+    async def wait_for_value(context, inputs):
+        completion: Completion[int] = Completion()
+        pending.append(completion)
+        return {"value": await completion}
+
+    registry = Registry()
+    registry.register(
+        NodeKind(
+            kind="test.WaitForValue",
+            title="Wait For Value",
+            inputs=(),
+            outputs=(Terminal("value", I32, 0),),
+            run=wait_for_value,
+        )
+    )
+    return registry
+
+
 def outside_any_task(loop: asyncio.AbstractEventLoop, function, *args) -> None:
     """Call function from a plain loop callback, as a JavaScript callback reaches Python: no task runs."""
     loop.call_soon(function, *args)
@@ -156,21 +177,7 @@ async def test_engine_node_resumes_at_once() -> None:
     loop = asyncio.get_running_loop()
     pending: list[Completion[int]] = []
 
-    async def wait_for_value(context, inputs):
-        completion: Completion[int] = Completion()
-        pending.append(completion)
-        return {"value": await completion}
-
-    registry = Registry()
-    registry.register(
-        NodeKind(
-            kind="test.WaitForValue",
-            title="Wait For Value",
-            inputs=(),
-            outputs=(Terminal("value", I32, 0),),
-            run=wait_for_value,
-        )
-    )
+    registry = registry_with_waiting_node(pending)
     vi = VIBuilder("Completion", registry=registry)
     node = vi.node("test.WaitForValue")
     vi.indicator("value", node.value, id="value")
@@ -190,3 +197,27 @@ async def test_engine_node_resumes_at_once() -> None:
     result = await waiting
 
     assert result.indicators == {"value": 42}
+
+
+@in_event_loop
+async def test_resumed_waiter_sees_no_node_exception() -> None:
+    """Code resumed by the run's end runs outside the scheduler's except clauses."""
+    loop = asyncio.get_running_loop()
+    pending: list[Completion[int]] = []
+
+    registry = registry_with_waiting_node(pending)
+    vi = VIBuilder("Completion", registry=registry)
+    vi.indicator("value", vi.node("test.WaitForValue").value, id="value")
+    run = compile_vi(vi.build(), registry).start()
+
+    async def wait_then_fail() -> None:
+        await run.wait()
+        raise ValueError("raised by the code waiting for the run")
+
+    waiting = asyncio.ensure_future(wait_then_fail())
+    await asyncio.sleep(0)
+    outside_any_task(loop, pending[0].deliver, 42)
+    with pytest.raises(ValueError) as raised:
+        await waiting
+
+    assert raised.value.__context__ is None

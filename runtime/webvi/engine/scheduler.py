@@ -179,6 +179,8 @@ class _Suspended:
 
     def step(self) -> None:
         """Resume the coroutine once and hand its outcome to the run."""
+        outputs: Any = None
+        error: BaseException | None = None
         try:
             if self.cancelling and self.waiting is None:
                 self.cancelling = False
@@ -187,14 +189,18 @@ class _Suspended:
                 # After a cancelled future, the coroutine's await raises CancelledError itself.
                 awaited = self.coroutine.send(None)
         except StopIteration as stop:
-            self.run._suspended_finished(self, stop.value, None)
-        except BaseException as error:  # noqa: BLE001 - sorted out by the run, which re-raises nothing
-            self.run._suspended_finished(self, None, error)
+            outputs = stop.value
+        except BaseException as failure:  # noqa: BLE001 - sorted out by the run, which re-raises nothing
+            error = failure
         else:
             try:
                 self.wait_on(awaited)
-            except TypeError as error:
-                self.run._suspended_finished(self, None, error)
+                return
+            except TypeError as failure:
+                error = failure
+        # Reported outside the except clauses: the run's end may resume the code waiting for
+        # the run in this call, which must not see the node's exception as its context.
+        self.run._suspended_finished(self, outputs, error)
 
     def cancel(self) -> None:
         """Deliver CancelledError into the coroutine at its next step."""
@@ -377,23 +383,27 @@ class Run:
                 return
 
         context = NodeContext(self, plan)
+        failure: Exception | None = None
+        coroutine = awaited = None
         try:
             result = plan.run(context, inputs)
             if type(result) is types.CoroutineType:
+                coroutine = result
                 try:
-                    awaited = result.send(None)
+                    awaited = coroutine.send(None)
                 except StopIteration as stop:
-                    result = stop.value
-                else:
-                    self._suspend(index, context, inputs, result, awaited)
-                    return
-        except NodeError as error:
-            self._emit_failure(plan, inputs, error)
-            return
-        except Exception as error:  # noqa: BLE001 - any other exception is a bug in the node
-            self._fail_run(plan, error)
-            return
-        self._finish(plan, context, inputs, result)
+                    coroutine, result = None, stop.value
+        except Exception as error:  # noqa: BLE001 - NodeError is the node's error out, anything else a bug
+            coroutine, failure = None, error
+        # Handled outside the except clauses, for the reason given in _Suspended.step.
+        if coroutine is not None:
+            self._suspend(index, context, inputs, coroutine, awaited)
+        elif failure is None:
+            self._finish(plan, context, inputs, result)
+        elif isinstance(failure, NodeError):
+            self._emit_failure(plan, inputs, failure)
+        else:
+            self._fail_run(plan, failure)
 
     @staticmethod
     def _collect_variadic(plan: _NodePlan, inputs: dict[str, Any]) -> None:
