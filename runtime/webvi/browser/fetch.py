@@ -26,6 +26,8 @@ from webvi.nodes.http_client.transport import (
 )
 
 _FAILURE_KINDS = {kind.value: kind for kind in FailureKind}
+_start_request = webvi_fetch.startRequest
+_abort_request = webvi_fetch.abortRequest
 
 # Requests in flight, by id; an entry leaves when its outcome arrives or its node stops waiting.
 _in_flight: dict[int, Completion[tuple[Any, ...]]] = {}
@@ -50,6 +52,8 @@ def requests_in_flight() -> int:
 
 def _header_text(headers: tuple[tuple[str, str], ...]) -> str:
     """Join headers as `Name: value` lines for the helper, which splits them again."""
+    if not headers:
+        return ""
     return "\r\n".join(f"{name}: {value}" for name, value in headers)
 
 
@@ -75,7 +79,7 @@ class FetchTransport:
         completion: Completion[tuple[Any, ...]] = Completion()
         _in_flight[request_id] = completion
         js_body = to_js(request.body) if request.body is not None else None
-        webvi_fetch.startRequest(
+        _start_request(
             request_id, request.method, request.url, _header_text(request.headers), js_body,
             request.credentials, request.timeout_ms, request.read_body, request.cache,
         )
@@ -83,7 +87,7 @@ class FetchTransport:
             outcome = await completion
         except asyncio.CancelledError:
             del _in_flight[request_id]
-            webvi_fetch.abortRequest(request_id)
+            _abort_request(request_id)
             raise
         return _response(*outcome)
 

@@ -445,8 +445,8 @@ class Run:
         elif type(outputs) is not dict:
             self._fail_output(plan, f"it returned {type(outputs).__name__} instead of a dict of outputs")
             return
-        unknown = outputs.keys() - plan.output_names
-        if unknown:
+        if not plan.output_names.issuperset(outputs):
+            unknown = outputs.keys() - plan.output_names
             self._fail_output(plan, f"it returned unknown output(s) {', '.join(sorted(unknown))}")
             return
         if plan.standard:

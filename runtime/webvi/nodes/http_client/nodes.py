@@ -9,6 +9,7 @@ the browser's fetch and on a test transport.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -144,6 +145,8 @@ def list_headers(context: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]
 # --- method nodes -----------------------------------------------------------------------
 
 
+# Polling VIs send the same URL again and again, so checked URLs are remembered.
+@functools.lru_cache(maxsize=256)
 def _check_url(url: str) -> str:
     stripped = url.strip()
     if not stripped:
