@@ -60,13 +60,35 @@ export function abortRequest(id) {
   controllers.delete(id);
 }
 
-// The Python function that receives every request's outcome, set once by the transport.
-let reportOutcome = () => {
-  throw new Error("webvi-fetch: startRequest was called before setOutcomeHandler");
+// The Python functions that receive every request's outcome and large bodies, set once
+// by the transport with setHandlers.
+const notConnected = () => {
+  throw new Error("webvi-fetch: startRequest was called before setHandlers");
 };
+let reportOutcome = notConnected;
+let startBody = notConnected;
+let receiveChunk = notConnected;
 
-export function setOutcomeHandler(handler) {
-  reportOutcome = handler;
+export function setHandlers(outcome, bodyStart, bodyChunk) {
+  reportOutcome = outcome;
+  startBody = bodyStart;
+  receiveChunk = bodyChunk;
+}
+
+// Bodies from this size on go to Python chunk by chunk as they arrive, straight into the
+// bytes object that becomes the output (see webvi/browser/body.py). Smaller ones arrive
+// whole, which costs fewer calls into Python.
+const STREAM_MIN_BYTES = 1 << 20;
+
+// Returns the body as a Uint8Array, or undefined when Python received it chunk by chunk.
+async function readBody(id, response) {
+  const length = Number(response.headers.get("content-length") ?? "");
+  if (response.body && length >= STREAM_MIN_BYTES && startBody(id, length)) {
+    const reader = response.body.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) receiveChunk(id, chunk.value);
+    return undefined;
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 // Starts a request and reports its outcome once, as reportOutcome(id, true, status,
@@ -74,15 +96,15 @@ export function setOutcomeHandler(handler) {
 // crossOrigin). Python's await of a promise resumes through one more browser task (see
 // webvi/engine/completion.py), so Python is called back instead. The fields come as
 // arguments because reading each one through a proxy costs more.
-export function startRequest(id, method, url, headerText, body, credentials, timeoutMs, readBody, cache) {
-  sendRequest(id, method, url, headerText, body, credentials, timeoutMs, readBody, cache).then(
+export function startRequest(id, method, url, headerText, body, credentials, timeoutMs, wantBody, cache) {
+  sendRequest(id, method, url, headerText, body, credentials, timeoutMs, wantBody, cache).then(
     (outcome) => reportOutcome(id, ...outcome),
     (error) => reportOutcome(id, ...failure("network", error)),
   );
 }
 
 // timeoutMs < 0 waits forever. The timeout covers the whole request, body included.
-async function sendRequest(id, method, url, headerText, body, credentials, timeoutMs, readBody, cache) {
+async function sendRequest(id, method, url, headerText, body, credentials, timeoutMs, wantBody, cache) {
   const controller = new AbortController();
   controllers.set(id, controller);
   // fetch() called while Python's call into JavaScript is still on the stack took 0.1 to
@@ -112,7 +134,7 @@ async function sendRequest(id, method, url, headerText, body, credentials, timeo
   }
   try {
     const response = await fetch(request);
-    const data = readBody ? new Uint8Array(await response.arrayBuffer()) : undefined;
+    const data = wantBody ? await readBody(id, response) : undefined;
     const headers = formatHeaders(response.headers);
     return [true, response.status, response.statusText, headers, data, response.url, response.redirected];
   } catch (error) {

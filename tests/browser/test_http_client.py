@@ -7,6 +7,7 @@ here is cross-origin (and same-site). The same-origin case has a server of its o
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Response
 
-from support.apps import LATIN1_TEXT, ApiApp
+from support.apps import LATIN1_TEXT, ApiApp, gzip_plain_body
 from support.browser import boot_page, run_python, run_vi
 from support.servers import RunningServer, free_port, wsgi_server
 from support.vis import no_error, parallel_get_vi, request_vi
@@ -137,6 +138,74 @@ def test_latin1_body_decoded_with_charset(booted_page: Page, api: RunningServer)
     indicators = result["indicators"]
     assert indicators["body"] == LATIN1_TEXT
     assert bytes(indicators["body_bytes"]) == LATIN1_TEXT.encode("iso-8859-1")
+
+
+STREAMED_GET = """
+import hashlib, json
+import webvi.browser.fetch as transport
+from webvi.browser.body import StreamedBody
+from webvi.browser.page import page_services
+from webvi.diagram import loads_vi
+from webvi.engine import compile_vi
+
+class CountingBody(StreamedBody):
+    created = 0
+
+    def __init__(self, length):
+        super().__init__(length)
+        CountingBody.created += 1
+
+transport.StreamedBody = CountingBody
+try:
+    program = compile_vi(loads_vi(VI_TEXT))
+    result = await program.run({"url": URL, "timeout_ms": TIMEOUT_MS}, services=page_services())
+finally:
+    transport.StreamedBody = StreamedBody
+body = result.indicators["body_bytes"]
+json.dumps({"sha256": hashlib.sha256(body).hexdigest(), "length": len(body), "streamed": CountingBody.created,
+            "error": result.indicators["error"].code, "awaited": transport.requests_in_flight()})
+"""
+
+
+def streamed_get(page: Page, url: str, timeout_ms: int = 10_000) -> dict:
+    """GET url in the page, counting the bodies received in chunks; return the body's hash and length."""
+    code = f"VI_TEXT = {request_vi()!r}\nURL = {url!r}\nTIMEOUT_MS = {timeout_ms}\n" + STREAMED_GET
+    return json.loads(run_python(page, code))
+
+
+def test_large_body_streamed_intact(booted_page: Page, api: RunningServer) -> None:
+    """A body of 1 MiB or more arrives in chunks, written straight into the output bytes."""
+    result = streamed_get(booted_page, api.url + "credentialed/large/3")
+
+    expected = (bytes(range(256)) * (3 * 4096))
+    assert result["streamed"] == 1
+    assert result["length"] == len(expected)
+    assert result["sha256"] == hashlib.sha256(expected).hexdigest()
+    assert result["error"] == 0
+
+
+@pytest.mark.parametrize(
+    ("random_kib", "zero_kib"),
+    [(1536, 0), (1200, 2048)],
+    ids=["decoded-shorter-than-content-length", "decoded-longer-than-content-length"],
+)
+def test_gzip_body_streamed_intact(booted_page: Page, api: RunningServer, random_kib: int, zero_kib: int) -> None:
+    """Content-Length counts the gzip-encoded bytes; the decoded body still arrives whole."""
+    result = streamed_get(booted_page, api.url + f"credentialed/gzip/{random_kib}/{zero_kib}")
+
+    expected = gzip_plain_body(random_kib, zero_kib)
+    assert result["streamed"] == 1
+    assert result["length"] == len(expected)
+    assert result["sha256"] == hashlib.sha256(expected).hexdigest()
+
+
+def test_timeout_during_streamed_body(booted_page: Page, api: RunningServer) -> None:
+    """A timeout while a large body streams gives 56 and leaves no request behind."""
+    result = streamed_get(booted_page, api.url + "credentialed/large/3?stall_ms=3000", timeout_ms=1000)
+
+    assert result["error"] == 56
+    assert result["length"] == 0
+    assert result["awaited"] == 0
 
 
 # --- timeouts and network errors ---------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import itertools
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -294,12 +296,39 @@ def _bytes(request: Request, policy: CorsPolicy, n: int) -> Response:
 
 
 def _large(request: Request, policy: CorsPolicy, mib: int) -> Response:
+    """Send mib MiB; with ?stall_ms=N the server waits N ms after the first MiB."""
     if mib > MAX_LARGE_MIB:
         return _text(f"invalid size {mib} MiB: the maximum is {MAX_LARGE_MIB} MiB", 400)
-    chunks = (MIB_CHUNK for _ in range(mib))
-    response = Response(chunks, mimetype="application/octet-stream", direct_passthrough=True)
+    stall_ms = request.args.get("stall_ms", 0, type=int)
+    if not 0 <= stall_ms <= MAX_DELAY_MS:
+        return _text(f"invalid stall_ms {stall_ms}: use 0 to {MAX_DELAY_MS}", 400)
+
+    def chunks() -> Iterable[bytes]:
+        for index in range(mib):
+            if index == 1 and stall_ms:
+                time.sleep(stall_ms / 1000)
+            yield MIB_CHUNK
+
+    response = Response(chunks(), mimetype="application/octet-stream", direct_passthrough=True)
     response.content_length = mib * MIB
     return response
+
+
+def gzip_plain_body(random_kib: int, zero_kib: int) -> bytes:
+    """Return the decoded body of /gzip/<random_kib>/<zero_kib>: seeded random bytes, then zeros."""
+    return random.Random(random_kib).randbytes(random_kib * 1024) + bytes(zero_kib * 1024)
+
+
+def _gzip(request: Request, policy: CorsPolicy, random_kib: int, zero_kib: int) -> Response:
+    """Send a gzip-encoded body whose Content-Length (the encoded size) differs from its decoded size.
+
+    Random bytes grow a little under gzip and zeros shrink to almost nothing, so the
+    two sizes select whether the decoded body is shorter or longer than announced.
+    """
+    if (random_kib + zero_kib) * 1024 > MAX_BYTES:
+        return _text(f"invalid size {random_kib + zero_kib} KiB: the maximum is {MAX_BYTES // 1024} KiB", 400)
+    encoded = gzip.compress(gzip_plain_body(random_kib, zero_kib), compresslevel=1)
+    return Response(encoded, mimetype="application/octet-stream", headers={"Content-Encoding": "gzip"})
 
 
 def _latin1(request: Request, policy: CorsPolicy) -> Response:
@@ -389,6 +418,7 @@ ROUTES = Map(
         Rule("/delay/<int:ms>", endpoint=_delay),
         Rule("/bytes/<int:n>", endpoint=_bytes),
         Rule("/large/<int:mib>", endpoint=_large),
+        Rule("/gzip/<int:random_kib>/<int:zero_kib>", endpoint=_gzip),
         Rule("/latin1", endpoint=_latin1),
         Rule("/html", endpoint=_html),
         Rule("/custom-header", endpoint=_custom_header),

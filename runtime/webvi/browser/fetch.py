@@ -6,9 +6,12 @@ fields as arguments. The outcome goes to the request's Completion, which resumes
 awaiting node in that same call. Awaiting the helper's promise instead would cost one
 more browser task per request.
 
+A body of 1 MiB or more arrives in chunks, each written straight into the bytes object
+that becomes the output (webvi.browser.body); a smaller one arrives whole.
+
 Every JavaScript object made for a request is released when `send` returns: the JsProxy
 objects here are freed by reference counting, and the helper drops its AbortController
-and timer when the request ends. The one long-lived proxy is the outcome handler.
+and timer when the request ends. The only long-lived proxies are the three handlers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from pyodide.ffi import JsProxy, create_proxy, to_js
 
 import webvi_fetch  # registered by webvi-loader.mjs with pyodide.registerJsModule
+from webvi.browser.body import StreamedBody, is_streamable
 from webvi.engine.completion import Completion
 from webvi.nodes.http_client.transport import (
     Diagnosis, DiagnosisReport, FailureKind, HTTPRequest, HTTPResponse, TransportFailure,
@@ -31,8 +35,10 @@ _abort_request = webvi_fetch.abortRequest
 
 # Requests in flight, by id; an entry leaves when its outcome arrives or its node stops waiting.
 _in_flight: dict[int, Completion[tuple[Any, ...]]] = {}
+# Large bodies being received chunk by chunk, by request id.
+_bodies: dict[int, StreamedBody] = {}
 _request_ids = itertools.count(1)
-_outcome_handler: JsProxy | None = None
+_handlers: tuple[JsProxy, ...] = ()
 
 
 def _report_outcome(request_id: int, *outcome: Any) -> None:
@@ -41,13 +47,35 @@ def _report_outcome(request_id: int, *outcome: Any) -> None:
     The outcome of a request whose node stopped waiting (an aborted run) is dropped.
     """
     completion = _in_flight.pop(request_id, None)
-    if completion is not None:
-        completion.deliver(outcome)
+    streamed = _bodies.pop(request_id, None)
+    if completion is None:
+        return
+    if streamed is not None and outcome[0]:
+        # The body field (index 4) is empty when the body arrived in chunks.
+        outcome = (*outcome[:4], streamed.result(), *outcome[5:])
+    completion.deliver(outcome)
+
+
+def _start_body(request_id: int, length: Any) -> bool:
+    """Prepare to receive a body of the announced length in chunks; False makes the helper read it whole."""
+    if request_id not in _in_flight or not is_streamable(length):
+        return False
+    try:
+        _bodies[request_id] = StreamedBody(length)
+    except MemoryError:
+        return False
+    return True
+
+
+def _receive_chunk(request_id: int, js_chunk: JsProxy) -> None:
+    body = _bodies.get(request_id)
+    if body is not None:
+        body.write(js_chunk)
 
 
 def requests_in_flight() -> int:
     """Return the number of requests whose outcome Python still awaits; tests check that none is left."""
-    return len(_in_flight)
+    return len(_in_flight) + len(_bodies)
 
 
 def _header_text(headers: tuple[tuple[str, str], ...]) -> str:
@@ -69,10 +97,10 @@ class FetchTransport:
     """Sends HTTPRequests with the browser's fetch."""
 
     def __init__(self) -> None:
-        global _outcome_handler
-        if _outcome_handler is None:
-            _outcome_handler = create_proxy(_report_outcome)
-            webvi_fetch.setOutcomeHandler(_outcome_handler)
+        global _handlers
+        if not _handlers:
+            _handlers = tuple(create_proxy(handler) for handler in (_report_outcome, _start_body, _receive_chunk))
+            webvi_fetch.setHandlers(*_handlers)
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         request_id = next(_request_ids)
@@ -87,6 +115,7 @@ class FetchTransport:
             outcome = await completion
         except asyncio.CancelledError:
             del _in_flight[request_id]
+            _bodies.pop(request_id, None)
             _abort_request(request_id)
             raise
         return _response(*outcome)
@@ -112,7 +141,16 @@ def _response(ok: bool, *fields: Any) -> HTTPResponse:
         status=status,
         status_text=status_text,
         headers=_parse_headers(headers),
-        body=js_body.to_bytes() if js_body is not None else b"",
+        body=_body_bytes(js_body),
         url=url,
         redirected=redirected,
     )
+
+
+def _body_bytes(body: Any) -> bytes:
+    """Return the body field as bytes: streamed bodies already are, a Uint8Array is copied."""
+    if body is None:
+        return b""
+    if type(body) is bytes:
+        return body
+    return body.to_bytes()
