@@ -130,6 +130,9 @@ def main() -> int:
     per_request = {name: statistics.median(times) for name, times in sequential.items()}
     # The median of per-batch ratios, each batch's two sides measured back to back.
     sequential_ratio = statistics.median(node / fetch for node, fetch in zip(sequential["node"], sequential["fetch"]))
+    chain_quartiles = statistics.quantiles(
+        [node / fetch for node, fetch in zip(sequential["node"], sequential["fetch"])], n=4
+    )
     runs_ratio = statistics.median(runs / fetch for runs, fetch in zip(sequential["runs"], sequential["fetch"]))
 
     def throughput(runs: list[dict]) -> float:
@@ -170,10 +173,14 @@ The node side runs `bench/http_workload.py` in the page.
 Wasm heap after the first 32 MiB GET into Python bytes: {heap_first / 2**20:.0f} MiB; after
 the twentieth: {heap_twentieth / 2**20:.0f} MiB ({verdict(heap_twentieth <= heap_first)} the goal of no growth).
 
+The per-batch ratios of the GET chain had quartiles {chain_quartiles[0]:.3f} and {chain_quartiles[2]:.3f};
+the servers share the machine's two cores with Chromium, so whole runs of this benchmark
+vary by a few hundredths too.
+
 A GET node makes one call into `web/webvi-fetch.mjs`, which calls Python back once with
 the outcome. That call resumes the node and, after the last node, the code waiting for
-the run (`webvi/engine/completion.py`). A body of 1 MiB or more is written chunk by chunk into the Python bytes object as
-it arrives (`webvi/browser/body.py`), so the copy into the wasm heap overlaps the
+the run (`webvi/engine/completion.py`). A body of 1 MiB or more is written chunk by
+chunk into the Python bytes object as it arrives (`webvi/browser/body.py`), so the copy into the wasm heap overlaps the
 transfer, and no JavaScript buffer holds the whole body. In this Chromium that is
 faster than `arrayBuffer()`, hence a ratio above 1.
 """
