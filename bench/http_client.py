@@ -180,9 +180,9 @@ vary by a few hundredths too.
 A GET node makes one call into `web/webvi-fetch.mjs`, which calls Python back once with
 the outcome. That call resumes the node and, after the last node, the code waiting for
 the run (`webvi/engine/completion.py`). A body of 1 MiB or more is written chunk by
-chunk into the Python bytes object as it arrives (`webvi/browser/body.py`), so the copy into the wasm heap overlaps the
-transfer, and no JavaScript buffer holds the whole body. In this Chromium that is
-faster than `arrayBuffer()`, hence a ratio above 1.
+chunk into the Python bytes object as it arrives (`webvi/browser/body.py`), so the copy
+into the wasm heap overlaps the transfer, and no JavaScript buffer contains the whole
+body. In this Chromium that is faster than `arrayBuffer()`, hence a ratio above 1.
 """
     print(body)
     if not args.no_write:

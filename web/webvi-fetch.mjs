@@ -85,7 +85,12 @@ async function readBody(id, response) {
   const length = Number(response.headers.get("content-length") ?? "");
   if (response.body && length >= STREAM_MIN_BYTES && startBody(id, length)) {
     const reader = response.body.getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) receiveChunk(id, chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (!receiveChunk(id, chunk.value)) {
+        await reader.cancel();
+        throw new RangeError("the response body does not fit in the page's memory");
+      }
+    }
     return undefined;
   }
   return new Uint8Array(await response.arrayBuffer());
@@ -142,6 +147,10 @@ async function sendRequest(id, method, url, headerText, body, credentials, timeo
     if (controller.signal.aborted) {
       const kind = controller.signal.reason?.name === TIMEOUT ? "timeout" : "aborted";
       return failure(kind, controller.signal.reason, isCrossOrigin(target));
+    }
+    if (error instanceof RangeError) {
+      // An ArrayBuffer that cannot be allocated, or a streamed body Python has no room for.
+      return failure("out_of_memory", error, isCrossOrigin(target));
     }
     const violation = await cspViolation(target, started);
     if (violation) {

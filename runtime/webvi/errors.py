@@ -59,6 +59,7 @@ def merge(existing: ErrorCluster, new: ErrorCluster) -> ErrorCluster:
 
 # NI's codes for the HTTP Client palette, as the browser runtime reports them.
 INVALID_ARGUMENT = 1
+MEMORY_FULL = 2
 TIMEOUT = 56
 URL_INVALID = 363500
 REQUEST_ABORTED = 363508
@@ -78,6 +79,10 @@ HEADER_DROPPED = 5101
 # One message per code; a node may add context (a URL, a header name) on further lines.
 MESSAGES: dict[int, str] = {
     INVALID_ARGUMENT: "An input is invalid. Check that the client handle comes from Open Handle and was not closed.",
+    MEMORY_FULL: (
+        "Memory is full: the response body does not fit in the page's memory (WebAssembly allows at most "
+        "4 GiB, and the browser may allow less). Request less data, for example a range or a smaller page."
+    ),
     TIMEOUT: "The request did not finish within the timeout. Check that the server is up, or raise timeout in ms.",
     URL_INVALID: "The URL is not valid. Check its scheme, host and port, for example https://example.com/path.",
     REQUEST_ABORTED: "The request was aborted because the VI stopped.",

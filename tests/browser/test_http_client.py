@@ -208,6 +208,62 @@ def test_timeout_during_streamed_body(booted_page: Page, api: RunningServer) -> 
     assert result["awaited"] == 0
 
 
+def test_body_too_large_for_memory(booted_page: Page, api: RunningServer) -> None:
+    """A streamed body Python cannot store stops the download with error 2 (memory is full)."""
+    code = f"""
+import json
+import webvi.browser.fetch as transport
+from webvi.browser.body import StreamedBody
+from webvi.browser.page import page_services
+from webvi.diagram import loads_vi
+from webvi.engine import compile_vi
+
+class FullMemoryBody(StreamedBody):
+    def write(self, chunk):
+        if self.received > 0:
+            raise MemoryError
+        super().write(chunk)
+
+transport.StreamedBody = FullMemoryBody
+try:
+    program = compile_vi(loads_vi({request_vi()!r}))
+    result = await program.run({{"url": {api.url + "credentialed/large/8"!r}}}, services=page_services())
+finally:
+    transport.StreamedBody = StreamedBody
+error = result.indicators["error"]
+json.dumps({{"code": error.code, "source": error.source, "awaited": transport.requests_in_flight()}})
+"""
+    result = json.loads(run_python(booted_page, code))
+
+    assert result["code"] == 2
+    assert "Memory is full" in result["source"]
+    assert "large/8" in result["source"]
+    assert result["awaited"] == 0
+
+
+def test_outcome_after_abort_is_dropped(booted_page: Page, api: RunningServer) -> None:
+    """An outcome that arrives between an abort and the node's next step changes nothing."""
+    code = f"""
+import asyncio, json
+import webvi.browser.fetch as transport
+from webvi.browser.page import page_services
+from webvi.diagram import loads_vi
+from webvi.engine import compile_vi
+program = compile_vi(loads_vi({request_vi()!r}))
+running = program.start({{"url": {api.url + "credentialed/delay/5000"!r}}}, services=page_services())
+await asyncio.sleep(0.3)
+(request_id,) = transport._in_flight
+running.abort()
+transport._report_outcome(request_id, True, 200, "OK", "", None, "", False)
+result = await running.wait()
+json.dumps({{"run": result.status, "error": result.indicators["request_error"].code,
+            "awaited": transport.requests_in_flight()}})
+"""
+    result = json.loads(run_python(booted_page, code))
+
+    assert result == {"run": "aborted", "error": 363508, "awaited": 0}
+
+
 # --- timeouts and network errors ---------------------------------------------------------
 
 

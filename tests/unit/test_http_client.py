@@ -514,7 +514,7 @@ def test_response_headers_format_keeps_empty_reason() -> None:
 @pytest.mark.parametrize(
     ("kind", "code"),
     [(FailureKind.TIMEOUT, 56), (FailureKind.ABORTED, 363508), (FailureKind.NETWORK, 363650),
-     (FailureKind.INVALID_URL, 363500), (FailureKind.INVALID_HEADER, 363651)],
+     (FailureKind.INVALID_URL, 363500), (FailureKind.INVALID_HEADER, 363651), (FailureKind.OUT_OF_MEMORY, 2)],
 )
 def test_transport_failures_map_to_codes(kind: FailureKind, code: int) -> None:
     h = Harness(RecordingTransport(respond=failing(kind)))

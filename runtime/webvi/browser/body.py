@@ -68,10 +68,10 @@ class StreamedBody:
         self._body: bytes | None = bytes(length)
         self._view: memoryview | None = _writable_view(self._body)
         self._received = 0
-        self._beyond: list[bytes] = []
+        self._beyond: list[bytearray] = []
 
     def write(self, chunk: Chunk) -> None:
-        """Append chunk to the body."""
+        """Append chunk to the body; raise MemoryError when it does not fit."""
         if self._view is None:
             raise RuntimeError("the body is already complete")
         size = chunk.length
@@ -79,13 +79,19 @@ class StreamedBody:
         if size <= room:
             chunk.assign_to(self._view[self._received:self._received + size])
         else:
+            # Allocated by Python, so that a body too large for memory raises MemoryError.
+            beyond = bytearray(size - room)
             if room:
                 chunk.subarray(0, room).assign_to(self._view[self._received:])
-            self._beyond.append(chunk.subarray(room).to_bytes())
+            chunk.subarray(room).assign_to(beyond)
+            self._beyond.append(beyond)
         self._received += size
 
     def result(self) -> bytes:
-        """Return the body as received and release the view; write() may not be called after this."""
+        """Return the body as received and release the view; write() may not be called after this.
+
+        Raises MemoryError when the bytes beyond the announced length do not fit.
+        """
         if self._view is None or self._body is None:
             raise RuntimeError("the body was already taken")
         self._view.release()

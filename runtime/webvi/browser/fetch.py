@@ -52,7 +52,10 @@ def _report_outcome(request_id: int, *outcome: Any) -> None:
         return
     if streamed is not None and outcome[0]:
         # The body field (index 4) is empty when the body arrived in chunks.
-        outcome = (*outcome[:4], streamed.result(), *outcome[5:])
+        try:
+            outcome = (*outcome[:4], streamed.result(), *outcome[5:])
+        except MemoryError:
+            outcome = (False, FailureKind.OUT_OF_MEMORY.value, _too_large(streamed.received), None)
     completion.deliver(outcome)
 
 
@@ -67,10 +70,21 @@ def _start_body(request_id: int, length: Any) -> bool:
     return True
 
 
-def _receive_chunk(request_id: int, js_chunk: JsProxy) -> None:
+def _receive_chunk(request_id: int, js_chunk: JsProxy) -> bool:
+    """Write a chunk of a streamed body; False tells the helper that it does not fit in memory."""
     body = _bodies.get(request_id)
-    if body is not None:
+    if body is None:
+        return True  # nothing awaits the request any more, and its abort is on the way
+    try:
         body.write(js_chunk)
+    except MemoryError:
+        del _bodies[request_id]
+        return False
+    return True
+
+
+def _too_large(size: int) -> str:
+    return f"the body reached {size} bytes"
 
 
 def requests_in_flight() -> int:
@@ -114,7 +128,8 @@ class FetchTransport:
         try:
             outcome = await completion
         except asyncio.CancelledError:
-            del _in_flight[request_id]
+            # The outcome may have arrived after the cancel and removed the entries already.
+            _in_flight.pop(request_id, None)
             _bodies.pop(request_id, None)
             _abort_request(request_id)
             raise
@@ -137,11 +152,15 @@ def _response(ok: bool, *fields: Any) -> HTTPResponse:
         kind, message, cross_origin = fields
         raise TransportFailure(_FAILURE_KINDS[kind], message, cross_origin)
     status, status_text, headers, js_body, url, redirected = fields
+    try:
+        body = _body_bytes(js_body)
+    except MemoryError:
+        raise TransportFailure(FailureKind.OUT_OF_MEMORY, _too_large(js_body.length)) from None
     return HTTPResponse(
         status=status,
         status_text=status_text,
         headers=_parse_headers(headers),
-        body=_body_bytes(js_body),
+        body=body,
         url=url,
         redirected=redirected,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from webvi.engine import NodeContext
 from webvi.errors import (
     COOKIE_FILE_UNSUPPORTED, HEADER_DROPPED, HEADER_INVALID, HEADER_NOT_FOUND, INVALID_ARGUMENT, INVALID_REFNUM,
-    NETWORK_ERROR, OUTPUT_FILE_UNSUPPORTED, REQUEST_ABORTED, TIMEOUT, URL_INVALID, VERIFY_SERVER_REQUIRED,
+    MEMORY_FULL, NETWORK_ERROR, OUTPUT_FILE_UNSUPPORTED, REQUEST_ABORTED, TIMEOUT, URL_INVALID, VERIFY_SERVER_REQUIRED,
 )
 from webvi.nodes.http_client.handles import ClientHandle, HandleTable
 from webvi.nodes.http_client.headers import (
@@ -266,6 +266,8 @@ def _failure_error(failure: TransportFailure, request: HTTPRequest, diagnosis: s
         return NodeError(URL_INVALID, url_line + browser_line)
     if failure.kind is FailureKind.INVALID_HEADER:
         return NodeError(HEADER_INVALID, url_line + browser_line)
+    if failure.kind is FailureKind.OUT_OF_MEMORY:
+        return NodeError(MEMORY_FULL, url_line + browser_line)
     if diagnosis:
         # The diagnosis replaces the general advice, which it may contradict.
         return NodeError(NETWORK_ERROR, f"{diagnosis}\n{url_line}{browser_line}")

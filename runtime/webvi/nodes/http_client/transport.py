@@ -22,6 +22,7 @@ class FailureKind(enum.Enum):
     INVALID_URL = "invalid_url"  # the URL cannot be parsed or uses a scheme fetch rejects
     INVALID_HEADER = "invalid_header"  # the browser rejected a request header
     BLOCKED_BY_PAGE = "blocked_by_page"  # the page's Content-Security-Policy forbids the URL
+    OUT_OF_MEMORY = "out_of_memory"  # the response body does not fit in memory
 
 
 class Diagnosis(enum.Enum):
