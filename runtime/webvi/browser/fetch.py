@@ -71,7 +71,7 @@ def _start_body(request_id: int, length: Any) -> bool:
 
 
 def _receive_chunk(request_id: int, js_chunk: JsProxy) -> bool:
-    """Write a chunk of a streamed body; False tells the helper that it does not fit in memory."""
+    """Write a chunk of a streamed body; return False when it does not fit in memory, which stops the download."""
     body = _bodies.get(request_id)
     if body is None:
         return True  # nothing awaits the request any more, and its abort is on the way
