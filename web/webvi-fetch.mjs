@@ -137,8 +137,9 @@ async function sendRequest(id, method, url, headerText, body, credentials, timeo
     const kind = /header/i.test(error.message) ? "invalid_header" : "invalid_url";
     return failure(kind, error, isCrossOrigin(new URL(url, document.baseURI)));
   }
+  let response;
   try {
-    const response = await fetch(request);
+    response = await fetch(request);
     const data = wantBody ? await readBody(id, response) : undefined;
     const headers = formatHeaders(response.headers);
     return [true, response.status, response.statusText, headers, data, response.url, response.redirected];
@@ -151,6 +152,10 @@ async function sendRequest(id, method, url, headerText, body, credentials, timeo
     if (error instanceof RangeError) {
       // An ArrayBuffer that cannot be allocated, or a streamed body Python has no room for.
       return failure("out_of_memory", error, isCrossOrigin(target));
+    }
+    if (response) {
+      // CORS let the response through, so the connection broke while the body arrived.
+      return failure("body_interrupted", error, isCrossOrigin(target));
     }
     const violation = await cspViolation(target, started);
     if (violation) {

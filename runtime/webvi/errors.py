@@ -78,7 +78,7 @@ HEADER_DROPPED = 5101
 
 # One message per code; a node may add context (a URL, a header name) on further lines.
 MESSAGES: dict[int, str] = {
-    INVALID_ARGUMENT: "An input is invalid. Check that the client handle comes from Open Handle and was not closed.",
+    INVALID_ARGUMENT: "An input is invalid. The next line names it and what to change.",
     MEMORY_FULL: (
         "Memory is full: the response body does not fit in the page's memory (WebAssembly allows at most "
         "4 GiB, and the browser may allow less). Request less data, for example a range or a smaller page."

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from webvi.browser import body as body_module
 from webvi.browser.body import StreamedBody, is_streamable
 
 
@@ -85,3 +86,11 @@ def test_any_split_gives_the_body(data: bytes, announced: int, draw) -> None:
     chunks = [data[start:end] for start, end in zip(bounds, bounds[1:])]
 
     assert receive(announced, chunks) == data
+
+
+def test_body_above_address_limit_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pyodide cannot copy chunks above 2 GiB, so such a body is read whole instead."""
+    monkeypatch.setattr(body_module, "_ADDRESS_LIMIT", 4096)
+
+    with pytest.raises(MemoryError, match="would end above 4096"):
+        StreamedBody(10_000)

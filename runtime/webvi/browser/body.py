@@ -18,12 +18,17 @@ A chunk is anything with `length`, `assign_to(memoryview)`, `subarray(start, end
 from __future__ import annotations
 
 import ctypes
+import sys
 from typing import Any, Protocol
 
 # The offset of a bytes object's data: CPython's basic size of bytes counts one byte of it.
 _DATA_OFFSET = bytes.__basicsize__ - 1
 # bytes(0) and bytes(1) are shared objects, so only larger bodies are written in place.
 _MIN_LENGTH = 2
+# In Pyodide 314.0.7 (checked in Chromium 156), assign_to() and to_bytes() fail with
+# "RangeError: offset is out of bounds" for memory above 2 GiB, so there a body must end
+# below that address. The limit applies to 32-bit Python (WebAssembly) only.
+_ADDRESS_LIMIT: int | None = 2**31 if sys.maxsize < 2**32 else None
 
 
 class Chunk(Protocol):
@@ -63,10 +68,17 @@ class StreamedBody:
         return cls._supported
 
     def __init__(self, length: int) -> None:
+        """Allocate the body; raise MemoryError when it does not fit where chunks can be copied to."""
         if length < _MIN_LENGTH:
             raise ValueError(f"a streamed body needs at least {_MIN_LENGTH} bytes, got {length}")
-        self._body: bytes | None = bytes(length)
-        self._view: memoryview | None = _writable_view(self._body)
+        try:
+            body = bytes(length)
+        except OverflowError:  # more than the largest size wasm32's CPython can address
+            raise MemoryError(f"a body of {length} bytes is larger than Python's memory allows") from None
+        if _ADDRESS_LIMIT is not None and id(body) + _DATA_OFFSET + length > _ADDRESS_LIMIT:
+            raise MemoryError(f"a body of {length} bytes would end above {_ADDRESS_LIMIT} in memory")
+        self._body: bytes | None = body
+        self._view: memoryview | None = _writable_view(body)
         self._received = 0
         self._beyond: list[bytearray] = []
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from typing import Any
 
-from pyodide.ffi import JsProxy, create_proxy, to_js
+from pyodide.ffi import JsException, JsProxy, create_proxy, to_js
 
 import webvi_fetch  # registered by webvi-loader.mjs with pyodide.registerJsModule
 from webvi.browser.body import StreamedBody, is_streamable
@@ -28,6 +29,8 @@ from webvi.engine.completion import Completion
 from webvi.nodes.http_client.transport import (
     Diagnosis, DiagnosisReport, FailureKind, HTTPRequest, HTTPResponse, TransportFailure,
 )
+
+log = logging.getLogger(__name__)
 
 _FAILURE_KINDS = {kind.value: kind for kind in FailureKind}
 _start_request = webvi_fetch.startRequest
@@ -65,7 +68,8 @@ def _start_body(request_id: int, length: Any) -> bool:
         return False
     try:
         _bodies[request_id] = StreamedBody(length)
-    except MemoryError:
+    except MemoryError as error:
+        log.info("request %d: reading its body whole instead of in chunks: %s", request_id, error)
         return False
     return True
 
@@ -78,6 +82,10 @@ def _receive_chunk(request_id: int, js_chunk: JsProxy) -> bool:
     try:
         body.write(js_chunk)
     except MemoryError:
+        del _bodies[request_id]
+        return False
+    except Exception:  # noqa: BLE001 - the helper only learns that the body could not be stored
+        log.exception("request %d: storing a chunk of its body failed", request_id)
         del _bodies[request_id]
         return False
     return True
@@ -154,7 +162,12 @@ def _response(ok: bool, *fields: Any) -> HTTPResponse:
     status, status_text, headers, js_body, url, redirected = fields
     try:
         body = _body_bytes(js_body)
-    except MemoryError:
+    except (MemoryError, OverflowError):
+        raise TransportFailure(FailureKind.OUT_OF_MEMORY, _too_large(js_body.length)) from None
+    except JsException as error:
+        # Pyodide cannot copy into memory above 2 GiB (see webvi.browser.body).
+        if getattr(error, "name", "") != "RangeError":
+            raise
         raise TransportFailure(FailureKind.OUT_OF_MEMORY, _too_large(js_body.length)) from None
     return HTTPResponse(
         status=status,

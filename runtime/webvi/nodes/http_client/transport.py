@@ -19,6 +19,7 @@ class FailureKind(enum.Enum):
     TIMEOUT = "timeout"  # the timeout elapsed first
     ABORTED = "aborted"  # the VI was stopped
     NETWORK = "network"  # fetch rejected: unreachable, CORS, TLS; the browser hides which
+    BODY_INTERRUPTED = "body_interrupted"  # the response arrived, then reading its body failed
     INVALID_URL = "invalid_url"  # the URL cannot be parsed or uses a scheme fetch rejects
     INVALID_HEADER = "invalid_header"  # the browser rejected a request header
     BLOCKED_BY_PAGE = "blocked_by_page"  # the page's Content-Security-Policy forbids the URL
