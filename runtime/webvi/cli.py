@@ -52,7 +52,7 @@ def serve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS keeps a subcommand's parser from resetting a --verbose given before it.
-    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="log every request and step")
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="log the site server's requests and the page's console messages")
     parser = argparse.ArgumentParser(
         prog="webvi", description="Run WebVIs in the browser with Pyodide.", parents=[common]
     )

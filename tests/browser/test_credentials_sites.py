@@ -236,7 +236,7 @@ def test_close_handle_keeps_browser_cookies(site_page: Page, sites: CrossSiteTop
     after_close_error = indicators["after_close_error"]
     assert after_close_error["status"] is True
     assert after_close_error["code"] == INVALID_ARGUMENT
-    assert "(not open)" in after_close_error["source"]
+    assert "is not open" in after_close_error["source"]
     assert echo_requests_after_close == []
 
     assert no_error(second["indicators"]["error"])

@@ -241,6 +241,16 @@ json.dumps({{"code": error.code, "source": error.source, "awaited": transport.re
     assert result["awaited"] == 0
 
 
+def test_truncated_body_not_blamed_on_cors(booted_page: Page, api: RunningServer) -> None:
+    """A body cut short after the response passed CORS says so instead of suggesting CORS."""
+    result = run_vi(booted_page, request_vi(), {"url": api.url + "credentialed/large/3?truncate=1"})
+
+    error = result["indicators"]["error"]
+    assert error["code"] == 363650
+    assert "connection broke before the whole body" in error["source"]
+    assert "Access-Control-Allow-Origin" not in error["source"]
+
+
 def test_outcome_after_abort_is_dropped(booted_page: Page, api: RunningServer) -> None:
     """An outcome that arrives between an abort and the node's next step changes nothing."""
     code = f"""

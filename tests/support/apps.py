@@ -296,15 +296,22 @@ def _bytes(request: Request, policy: CorsPolicy, n: int) -> Response:
 
 
 def _large(request: Request, policy: CorsPolicy, mib: int) -> Response:
-    """Send mib MiB; with ?stall_ms=N the server waits N ms after the first MiB."""
+    """Send mib MiB; with ?stall_ms=N the server waits N ms after the first MiB.
+
+    With ?truncate=1 it stops after the first MiB, short of its Content-Length.
+    """
     if mib > MAX_LARGE_MIB:
         return _text(f"invalid size {mib} MiB: the maximum is {MAX_LARGE_MIB} MiB", 400)
     stall_ms = request.args.get("stall_ms", 0, type=int)
     if not 0 <= stall_ms <= MAX_DELAY_MS:
         return _text(f"invalid stall_ms {stall_ms}: use 0 to {MAX_DELAY_MS}", 400)
 
+    truncate = request.args.get("truncate") == "1"
+
     def chunks() -> Iterable[bytes]:
         for index in range(mib):
+            if index == 1 and truncate:
+                return
             if index == 1 and stall_ms:
                 time.sleep(stall_ms / 1000)
             yield MIB_CHUNK

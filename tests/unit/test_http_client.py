@@ -136,7 +136,7 @@ def test_handle_life_cycle() -> None:
     assert result.indicators["closed"] == ErrorCluster.NO_ERROR
     assert result.indicators["closed_again"].code == -1967362020
     assert result.indicators["used_after_close"].code == 1
-    assert "client handle: 1 (not open)" in result.indicators["used_after_close"].source
+    assert "client handle: 1 is not open" in result.indicators["used_after_close"].source
 
 
 def test_close_handle_runs_despite_error_and_keeps_it() -> None:
@@ -460,6 +460,7 @@ def test_body_and_bytes_together_rejected() -> None:
     error = h.run().indicators["error"]
     assert error.code == 1
     assert "not both" in error.source
+    assert "client handle" not in error.source
 
 
 def test_head_has_no_body_outputs() -> None:
@@ -863,7 +864,20 @@ def test_diagnosis_replaces_general_advice() -> None:
 
     assert "could not be reached" in source
     assert "must answer with Access-Control-Allow-Origin" not in source
+    assert "sends Access-Control-Allow-Origin" not in source
     assert source.index("Diagnosis") < source.index("URL: ")
+
+
+def test_broken_body_not_blamed_on_cors() -> None:
+    h = Harness(RecordingTransport(respond=failing(FailureKind.BODY_INTERRUPTED, "TypeError: network error")))
+    method_vi(h, include=True)
+
+    error = h.run().indicators["error"]
+
+    assert error.code == 363650
+    assert "connection broke before the whole body" in error.source
+    assert "Access-Control-Allow-Origin" not in error.source
+    assert "browser message: TypeError: network error" in error.source
 
 
 def test_csp_block_named_in_error() -> None:

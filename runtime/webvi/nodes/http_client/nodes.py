@@ -60,7 +60,10 @@ def _open_handle_for(context: NodeContext, refnum: int) -> ClientHandle:
     """Return the live handle for refnum, or raise error 1 (0 counts as not open)."""
     handle = _service(context).handles.get(refnum)
     if handle is None:
-        raise NodeError(INVALID_ARGUMENT, f"client handle: {refnum} (not open)")
+        raise NodeError(
+            INVALID_ARGUMENT,
+            f"client handle: {refnum} is not open. Wire the handle out of Open Handle, and close it only once.",
+        )
     return handle
 
 
@@ -246,6 +249,11 @@ def _should_diagnose(handle: ClientHandle | None, request: HTTPRequest, failure:
     )
 
 
+NETWORK_FAILED = "The browser could not complete the request."
+BODY_INTERRUPTED = (
+    "The response arrived, but the connection broke before the whole body did, so this is not a CORS "
+    "problem. Check the server and the network, and that any Content-Length the server sends is right."
+)
 CSP_BLOCKED = (
     "The page's Content-Security-Policy does not allow connecting to this URL, so the browser did not send "
     "the request. Add its origin to the policy's connect-src directive (default-src 'self' alone allows "
@@ -268,9 +276,11 @@ def _failure_error(failure: TransportFailure, request: HTTPRequest, diagnosis: s
         return NodeError(HEADER_INVALID, url_line + browser_line)
     if failure.kind is FailureKind.OUT_OF_MEMORY:
         return NodeError(MEMORY_FULL, url_line + browser_line)
+    if failure.kind is FailureKind.BODY_INTERRUPTED:
+        return NodeError(NETWORK_ERROR, message=f"{BODY_INTERRUPTED}\n{url_line}{browser_line}")
     if diagnosis:
         # The diagnosis replaces the general advice, which it may contradict.
-        return NodeError(NETWORK_ERROR, f"{diagnosis}\n{url_line}{browser_line}")
+        return NodeError(NETWORK_ERROR, message=f"{NETWORK_FAILED}\n{diagnosis}\n{url_line}{browser_line}")
     credentialed_cors = request.credentials == "include" and failure.cross_origin is not False
     hint = f"\n{CREDENTIALS_HINT}" if credentialed_cors else ""
     return NodeError(NETWORK_ERROR, url_line + browser_line + hint)
@@ -357,7 +367,9 @@ ERROR_IN = Terminal("error_in", ERROR_CLUSTER)
 ERROR_OUT = Terminal("error_out", ERROR_CLUSTER)
 HEADER_NAME = Terminal("header", STRING, required=True, description="header name, matched exactly")
 URL = Terminal("url", STRING, required=True)
-TIMEOUT_MS = Terminal("timeout_ms", I32, default=DEFAULT_TIMEOUT_MS, description="negative waits forever")
+TIMEOUT_MS = Terminal(
+    "timeout_ms", I32, default=DEFAULT_TIMEOUT_MS, description="0 fails at once (error 56) without sending; negative waits forever"
+)
 OUTPUT_FILE = Terminal("output_file", STRING, description="must be empty in a browser")
 BUFFER = Terminal("buffer", STRING, description="request body as a string, sent as UTF-8")
 BUFFER_BYTES = Terminal("buffer_bytes", BYTE_ARRAY, description="request body as raw bytes")
