@@ -242,7 +242,7 @@ json.dumps({{"code": error.code, "source": error.source, "awaited": transport.re
 
 
 def test_truncated_body_not_blamed_on_cors(booted_page: Page, api: RunningServer) -> None:
-    """A body cut short after the response passed CORS says so instead of suggesting CORS."""
+    """A body cut short after the response passed CORS is reported as a broken connection, not CORS."""
     result = run_vi(booted_page, request_vi(), {"url": api.url + "credentialed/large/3?truncate=1"})
 
     error = result["indicators"]["error"]

@@ -81,11 +81,9 @@ def _receive_chunk(request_id: int, js_chunk: JsProxy) -> bool:
         return True  # nothing awaits the request any more, and its abort is on the way
     try:
         body.write(js_chunk)
-    except MemoryError:
-        del _bodies[request_id]
-        return False
-    except Exception:  # noqa: BLE001 - the helper only learns that the body could not be stored
-        log.exception("request %d: storing a chunk of its body failed", request_id)
+    except Exception as error:  # noqa: BLE001 - the helper only learns that the body could not be stored
+        if not isinstance(error, MemoryError):
+            log.exception("request %d: storing a chunk of its body failed", request_id)
         del _bodies[request_id]
         return False
     return True

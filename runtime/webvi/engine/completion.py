@@ -78,9 +78,9 @@ class Completion(Generic[T]):
             self._loop.call_soon(callback, self, context=context)
 
     def remove_done_callback(self, callback: Callback) -> int:
-        kept = [(function, context) for function, context in self._callbacks if function != callback]
-        removed = len(self._callbacks) - len(kept)
-        self._callbacks = kept
+        remaining = [(function, context) for function, context in self._callbacks if function != callback]
+        removed = len(self._callbacks) - len(remaining)
+        self._callbacks = remaining
         return removed
 
     def set_result(self, result: T) -> None:
