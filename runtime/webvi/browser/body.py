@@ -17,7 +17,6 @@ A chunk is anything with `length`, `assign_to(memoryview)`, `subarray(start, end
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from typing import Any, Protocol
 
@@ -42,6 +41,8 @@ class Chunk(Protocol):
 
 
 def _writable_view(body: bytes) -> memoryview:
+    import ctypes  # here, not at the top: the page imports this module while it boots
+
     storage = (ctypes.c_char * len(body)).from_address(id(body) + _DATA_OFFSET)
     return memoryview(storage).cast("B")
 
