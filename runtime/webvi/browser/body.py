@@ -31,6 +31,8 @@ _ADDRESS_LIMIT: int | None = 2**31 if sys.maxsize < 2**32 else None
 
 
 class Chunk(Protocol):
+    """A piece of a body as the helper passes it: a Uint8Array behind a JsProxy."""
+
     length: int
 
     def assign_to(self, target: memoryview) -> None: ...
